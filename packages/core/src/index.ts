@@ -1,0 +1,51 @@
+export {
+  KAGGLE_KEYPOINTS,
+  KAGGLE_COLUMNS,
+  KAGGLE_KEYPOINT_FLIP_PAIRS,
+  IMAGE_COLUMN,
+  IMAGE_ID_COLUMN,
+  IDENTITY_COLUMN,
+  FULL_KEYPOINT_SET,
+  SPECIALIST_KEYPOINT_SETS,
+  keypointSet,
+} from './schema.js';
+export type { KeypointName, KeypointSet } from './schema.js';
+export {
+  IMAGE_SIZE,
+  IMAGE_PIXELS,
+  KEYPOINT_CENTER,
+  KEYPOINT_SCALE,
+  toNormalized,
+  toPixels,
+  toIntensity,
+  rmsePixelsFromMse,
+} from './units.js';
+export {
+  KeypointsError,
+  DataFormatError,
+  DataNotFoundError,
+  ConfigError,
+  BackendInitError,
+  ModelIOError,
+  isKeypointsError,
+} from './errors.js';
+export type { KeypointsErrorCode, DataLocation } from './errors.js';
+export { SeededRandom } from './rng.js';
+export { systemClock, consoleLogger, silentLogger } from './clock.js';
+export type { Clock, Logger } from './clock.js';
+export { selectBackend } from './backend.js';
+export type { BackendPlugin, BackendSelection } from './backend.js';
+export {
+  BACKEND_PLUGINS,
+  BACKEND_NAME,
+  CALLBACKS,
+  CLOCK,
+  LOGGER,
+  TRAINER_OPTIONS,
+  TRAINER,
+  MODEL_BUILDERS,
+  DATA_SOURCE,
+  SEED,
+} from './tokens.js';
+export { container, inject, injectAll, injectable, instanceCachingFactory, Lifecycle } from './di.js';
+export type { DependencyContainer, InjectionToken } from './di.js';
