@@ -1,0 +1,82 @@
+import type { EpochLogs, FitStatus } from './events.js';
+
+/** The hook names a callback may implement; one list, so typos are rejected at registration. */
+export const CALLBACK_HOOKS = ['onFitStart', 'onEpochStart', 'onBatchEnd', 'onEpochEnd', 'onFitEnd'] as const;
+/** One of {@link CALLBACK_HOOKS}. */
+export type CallbackHook = (typeof CALLBACK_HOOKS)[number];
+
+/**
+ * Default `order` bands: lower runs first. Schedules change the optimizer before monitors
+ * read the epoch; checkpoints run after monitors; history last.
+ */
+export const CALLBACK_ORDER = {
+  schedule: 100,
+  monitor: 200,
+  default: 300,
+  checkpoint: 800,
+  history: 900,
+} as const;
+
+/**
+ * The narrow view of a running fit that callbacks get (the control plane). Only callbacks may
+ * change training state, and only through this context.
+ */
+export interface CallbackContext {
+  /** 0-based epoch (during `onFitStart`, the first epoch to run). */
+  readonly epoch: number;
+  /** Maximum number of epochs of the run. */
+  readonly epochs: number;
+  /** Logs of the epoch that just ended (`onEpochEnd`, `onFitEnd` after at least one epoch). */
+  readonly logs?: EpochLogs;
+  /** Batch index and loss (`onBatchEnd` only). */
+  readonly batch?: { readonly index: number; readonly size: number; readonly loss: number };
+  /** `onFitEnd` only: how the fit ended. */
+  readonly status?: FitStatus;
+  /** Current learning rate. */
+  readonly learningRate: number;
+  /** Current momentum. */
+  readonly momentum: number;
+  /** Set the learning rate for the following updates. @throws {ConfigError} if not finite and > 0. */
+  setLearningRate(value: number): void;
+  /** Set the momentum for the following updates. @throws {ConfigError} if not in [0, 1). */
+  setMomentum(value: number): void;
+  /**
+   * Ask the fit to stop after the current epoch. Sticky: it cannot be undone by a later
+   * callback. The first reason is kept and reported in `fitEnd.stopReason`.
+   */
+  requestStop(reason: string): void;
+  /** Whether a stop was requested, and why. */
+  readonly stopRequested: string | undefined;
+  /** Copies of the model's weights (one Float32Array per weight, in `model.weights` order). */
+  getWeights(): Float32Array[];
+  /** Overwrite the model's weights with values from {@link getWeights}. */
+  setWeights(values: readonly Float32Array[]): void;
+}
+
+/**
+ * A callback plugin: optional async hooks, awaited one after another in ascending `order`.
+ * Hooks receive a fresh context per call; they must not keep tensors.
+ *
+ * @example
+ * ```ts
+ * const printer: TrainingCallback = {
+ *   name: 'printer',
+ *   onEpochEnd: (ctx) => console.log(ctx.epoch, ctx.logs?.validRmsePx),
+ * };
+ * ```
+ */
+export interface TrainingCallback {
+  /** Unique key within a run (duplicates are rejected). */
+  readonly name: string;
+  /** Lower runs first; see {@link CALLBACK_ORDER}. Default 300. */
+  readonly order?: number;
+  onFitStart?(ctx: CallbackContext): void | Promise<void>;
+  onEpochStart?(ctx: CallbackContext): void | Promise<void>;
+  onBatchEnd?(ctx: CallbackContext): void | Promise<void>;
+  onEpochEnd?(ctx: CallbackContext): void | Promise<void>;
+  onFitEnd?(ctx: CallbackContext): void | Promise<void>;
+  /** Saveable state for checkpoints (JSON-serialisable). */
+  getState?(): unknown;
+  /** Restore a state from {@link getState} (on resume). */
+  setState?(state: unknown): void;
+}

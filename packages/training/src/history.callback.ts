@@ -1,0 +1,48 @@
+import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
+import type { EpochLogs } from './events.js';
+
+/** One row of a run's history: the 0-based epoch and its logs. */
+export interface HistoryEntry extends EpochLogs {
+  readonly epoch: number;
+}
+
+/**
+ * Records the logs of every epoch (Keras `History`). Stateful: its entries are saved in
+ * checkpoints so a resumed run's history has no gap or duplicate epoch. State resets when a
+ * fit starts from epoch 0, so one instance can be reused.
+ */
+export class HistoryCallback implements TrainingCallback {
+  readonly name = 'history';
+  readonly order = CALLBACK_ORDER.history;
+  private rows: HistoryEntry[] = [];
+
+  /** The recorded epochs, oldest first. */
+  get entries(): readonly HistoryEntry[] {
+    return this.rows;
+  }
+
+  /** The entry with the lowest validation RMSE (pixels), or undefined before the first epoch. */
+  best(): HistoryEntry | undefined {
+    let best: HistoryEntry | undefined;
+    for (const r of this.rows) if (!best || r.validRmsePx < best.validRmsePx) best = r;
+    return best;
+  }
+
+  onFitStart(ctx: CallbackContext): void {
+    // Keep entries before the resume point only.
+    this.rows = this.rows.filter((r) => r.epoch < ctx.epoch);
+  }
+
+  onEpochEnd(ctx: CallbackContext): void {
+    if (ctx.logs) this.rows.push(Object.freeze({ epoch: ctx.epoch, ...ctx.logs }));
+  }
+
+  getState(): HistoryEntry[] {
+    return [...this.rows];
+  }
+
+  setState(state: unknown): void {
+    if (!Array.isArray(state)) throw new TypeError('history state must be an array of entries');
+    this.rows = state.map((r) => Object.freeze({ ...(r as HistoryEntry) }));
+  }
+}

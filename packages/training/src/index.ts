@@ -1,0 +1,21 @@
+export { Trainer, maskedMse, evaluateMse } from './trainer.js';
+export type { TrainerOptions, FitOptions, BatchSource, TrainingBatch, ValidationSet } from './trainer.js';
+export { NesterovMomentumOptimizer } from './nesterov-momentum.optimizer.js';
+export { CallbackRunner } from './callback-runner.js';
+export { CALLBACK_HOOKS, CALLBACK_ORDER } from './callback.js';
+export type { CallbackContext, CallbackHook, TrainingCallback } from './callback.js';
+export { TRAINING_EVENT_TYPES } from './events.js';
+export type {
+  TrainingEvent,
+  FitStartEvent,
+  EpochStartEvent,
+  BatchEndEvent,
+  EpochEndEvent,
+  FitEndEvent,
+  FitStatus,
+  EpochLogs,
+} from './events.js';
+export { HistoryCallback } from './history.callback.js';
+export type { HistoryEntry } from './history.callback.js';
+export { registerTraining } from './register.js';
+export type { TrainingRegistration } from './register.js';
