@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+
+/**
+ * One epoch of a run as the reporting package reads it (structurally the training package's
+ * `HistoryEntry`): losses in normalized MSE, RMSE in pixels.
+ */
+export interface HistoryRow {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly trainRmsePx: number;
+  readonly validLoss: number;
+  readonly validRmsePx: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly durationMs: number;
+}
+
+/** The columns of `history.csv`, in order. */
+export const HISTORY_CSV_COLUMNS = [
+  'epoch',
+  'train_loss',
+  'valid_loss',
+  'train_rmse_px',
+  'valid_rmse_px',
+  'learning_rate',
+  'momentum',
+  'duration_ms',
+] as const;
+
+/** `history.csv` text: a header of {@link HISTORY_CSV_COLUMNS}, one row per epoch (1-based epoch numbers, as printed). */
+export function historyToCsv(rows: readonly HistoryRow[]): string {
+  const lines = [HISTORY_CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [r.epoch + 1, r.trainLoss, r.validLoss, r.trainRmsePx, r.validRmsePx, r.learningRate, r.momentum, Math.round(r.durationMs)]
+        .map((v) => (Number.isFinite(v) ? String(v) : ''))
+        .join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Write `history.json` (the rows as given, 0-based `epoch`) and `history.csv` into `runDir`, atomically.
+ */
+export async function writeHistory(runDir: string, rows: readonly HistoryRow[]): Promise<void> {
+  await writeFileAtomic(join(runDir, 'history.json'), JSON.stringify(rows, null, 1) + '\n');
+  await writeFileAtomic(join(runDir, 'history.csv'), historyToCsv(rows));
+}

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+
+/**
+ * The figures of a finished run, written to `metrics.json`. RMSE values are in pixels of the
+ * 96×96 frame; losses are MSE in normalized units.
+ */
+export interface RunMetrics {
+  readonly model: string;
+  readonly epochs: number;
+  /** Final-epoch validation RMSE, pixels. */
+  readonly finalValidRmsePx: number;
+  /** Best validation RMSE over the run, pixels, and its 1-based epoch. */
+  readonly bestValidRmsePx: number;
+  readonly bestEpoch: number;
+  /** Final-epoch training RMSE, pixels. */
+  readonly finalTrainRmsePx: number;
+  /**
+   * RMSE of the mean-shape baseline (predict the training-set mean of every keypoint) on the same
+   * validation split, pixels.
+   */
+  readonly baselineValidRmsePx: number;
+  /** `1 − finalValidRmsePx / baselineValidRmsePx`. */
+  readonly improvementOverBaseline: number;
+  readonly trainCount: number;
+  readonly validationCount: number;
+  readonly backend: string;
+  readonly trainSeconds: number;
+  readonly status: string;
+  readonly stopReason?: string;
+  readonly [extra: string]: unknown;
+}
+
+/** Write `metrics.json` into `runDir`, atomically. */
+export async function writeMetrics(runDir: string, metrics: RunMetrics): Promise<void> {
+  await writeFileAtomic(join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+}
