@@ -2,15 +2,18 @@
  * Stable error codes. Recognise errors by `code` (survives bundling and realm
  * boundaries), not only by `instanceof`.
  */
-export type KeypointsErrorCode =
-  | 'DATA_FORMAT'
-  | 'DATA_NOT_FOUND'
-  | 'CONFIG_INVALID'
-  | 'BACKEND_INIT'
-  | 'BACKEND_NOT_FOUND'
-  | 'MODEL_IO'
-  | 'TRAINING_DIVERGED'
-  | 'TRAINING_BUSY';
+export const KEYPOINTS_ERROR_CODES = [
+  'DATA_FORMAT',
+  'DATA_NOT_FOUND',
+  'CONFIG_INVALID',
+  'BACKEND_INIT',
+  'MODEL_IO',
+  'TRAINING_DIVERGED',
+  'TRAINING_BUSY',
+] as const;
+
+/** One of {@link KEYPOINTS_ERROR_CODES}. */
+export type KeypointsErrorCode = (typeof KEYPOINTS_ERROR_CODES)[number];
 
 /** Base class of every error this project throws on purpose. */
 export class KeypointsError extends Error {
@@ -91,5 +94,7 @@ export class ModelIOError extends KeypointsError {
 export function isKeypointsError(err: unknown, code?: KeypointsErrorCode): err is KeypointsError {
   if (typeof err !== 'object' || err === null) return false;
   const c = (err as { code?: unknown }).code;
-  return typeof c === 'string' && (code === undefined || c === code) && err instanceof Error;
+  if (!(err instanceof Error) || typeof c !== 'string') return false;
+  // Node's own errors also carry string codes (ENOENT, …): accept only ours.
+  return code === undefined ? (KEYPOINTS_ERROR_CODES as readonly string[]).includes(c) : c === code;
 }

@@ -28,6 +28,7 @@ export {
   BackendInitError,
   ModelIOError,
   isKeypointsError,
+  KEYPOINTS_ERROR_CODES,
 } from './errors.js';
 export type { KeypointsErrorCode, DataLocation } from './errors.js';
 export { SeededRandom } from './rng.js';

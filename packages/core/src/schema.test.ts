@@ -34,3 +34,14 @@ describe('Kaggle schema', () => {
     expect(() => keypointSet('x', ['left_ear'])).toThrow(/Unknown keypoint 'left_ear'/);
   });
 });
+
+describe('errors', async () => {
+  const { DataFormatError, isKeypointsError } = await import('./index.js');
+  it('formats file, line and column, and is recognised by code but not Node errors', () => {
+    const e = new DataFormatError({ file: 'training.csv', line: 3, column: 'Image' }, 'expected 9216 pixels, found 9215');
+    expect(e.message).toBe("training.csv, line 3, column 'Image': expected 9216 pixels, found 9215");
+    expect(isKeypointsError(e, 'DATA_FORMAT')).toBe(true);
+    const enoent = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    expect(isKeypointsError(enoent)).toBe(false);
+  });
+});

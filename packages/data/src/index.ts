@@ -1,0 +1,10 @@
+export type { KeypointTable, Dataset, Batch } from './dataset.js';
+export { readKaggleCsv } from './kaggle-csv.reader.js';
+export type { ReadKaggleCsvOptions } from './kaggle-csv.reader.js';
+export { toDataset } from './load.js';
+export type { ToDatasetOptions } from './load.js';
+export { holdoutSplit, subsetDataset } from './split.js';
+export type { HoldoutSplit, HoldoutSplitOptions } from './split.js';
+export { BatchIterator } from './batch-iterator.js';
+export type { BatchIteratorOptions } from './batch-iterator.js';
+export type { Augmentation, MutableBatch } from './augmentation.js';
