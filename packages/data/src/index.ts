@@ -8,3 +8,6 @@ export type { HoldoutSplit, HoldoutSplitOptions } from './split.js';
 export { BatchIterator } from './batch-iterator.js';
 export type { BatchIteratorOptions } from './batch-iterator.js';
 export type { Augmentation, MutableBatch } from './augmentation.js';
+export { writeKaggleCsv, formatKeypoint } from './kaggle-csv.writer.js';
+export type { KaggleTableLike, WriteKaggleCsvOptions, WriteKaggleCsvResult } from './kaggle-csv.writer.js';
+export * from './convert/index.js';

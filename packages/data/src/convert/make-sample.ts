@@ -1,0 +1,178 @@
+/**
+ * Regenerates the embedded default sample `data/sample/` from the YouTube-Faces (Udacity P1) landmark
+ * folder, with the landmark converter and its default crop rule.
+ *
+ *   npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <data/sample>]
+ *
+ * Selection (deterministic, no randomness beyond the seeded shuffle):
+ * 1. Pool the rows of `training_frames_keypoints.csv` and `test_frames_keypoints.csv` (upstream's split is
+ *    not identity-disjoint, so it is ignored); drop byte-identical images (same sha256 in MANIFEST.csv,
+ *    first occurrence kept).
+ * 2. Sort the identities by name, shuffle them with `SeededRandom(SEED)`; the first `TEST_IDENTITIES` are
+ *    test, the rest training, so the two files share no identity.
+ * 3. Per identity take `FRAMES_PER_IDENTITY` frames spread evenly over its frames (sorted by upstream split,
+ *    then frame number): many identities with a few varied frames each beat many near-identical frames of
+ *    one video.
+ *
+ * Writes `training.csv.gz` (Kaggle training layout + `Identity`), `test.csv.gz` (`ImageId,Image,Identity`)
+ * and `test_keypoints.csv.gz` (keypoints of the test faces: training layout without `Image`, + `ImageId`
+ * matching test.csv + `Identity`), and prints the counts and the per-keypoint means vs Kaggle.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KAGGLE_COLUMNS, SeededRandom } from '@keypoints/core';
+import { writeKaggleCsv } from '../kaggle-csv.writer.js';
+import { kaggleKeypointMeans } from './crop-rule.js';
+import { readLandmarkCsv, type LandmarkRecord } from './landmark-csv.js';
+import { convertLandmarkRecords, type ConvertedLandmarks } from './landmarks.converter.js';
+
+/** Seed of the identity shuffle. */
+export const SEED = 42;
+/** Identities reserved for the test file. */
+export const TEST_IDENTITIES = 50;
+/** Frames taken per identity (training and test alike). */
+export const FRAMES_PER_IDENTITY = 4;
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+interface Candidate {
+  readonly record: LandmarkRecord;
+  readonly split: 'training' | 'test';
+  readonly frame: number;
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function readManifestHashes(file: string): Promise<Map<string, string>> {
+  const lines = (await readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l !== '');
+  const header = lines[0].split(',');
+  const iSplit = header.indexOf('split');
+  const iName = header.indexOf('filename');
+  const iSha = header.indexOf('sha256');
+  const map = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    map.set(`${f[iSplit]}/${f[iName]}`, f[iSha]);
+  }
+  return map;
+}
+
+function frameNumber(name: string): number {
+  const m = /_(\d+)\.[^.]*$/.exec(name);
+  return m ? Number(m[1]) : 0;
+}
+
+/** `k` indices spread evenly over `0..n-1` (all of them when `n ≤ k`). */
+function spread(n: number, k: number): number[] {
+  if (n <= k) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: k }, (_, i) => Math.floor(((i + 0.5) * n) / k));
+}
+
+function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(argValue('--data') ?? path.join(REPO_ROOT, '..', 'shared', 'data'));
+  const outDir = path.resolve(argValue('--out') ?? path.join(REPO_ROOT, 'data', 'sample'));
+  const p1 = path.join(dataDir, 'youtube_faces_p1');
+
+  const hashes = await readManifestHashes(path.join(p1, 'MANIFEST.csv'));
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const split of ['training', 'test'] as const) {
+    const records = await readLandmarkCsv(path.join(p1, `${split}_frames_keypoints.csv`), path.join(p1, split));
+    for (const record of records) {
+      const hash = hashes.get(`${split}/${record.name}`) ?? `${split}/${record.name}`;
+      if (seen.has(hash)) {
+        duplicates++;
+        continue;
+      }
+      seen.add(hash);
+      candidates.push({ record, split, frame: frameNumber(record.name) });
+    }
+  }
+
+  const byIdentity = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const list = byIdentity.get(c.record.identity) ?? [];
+    list.push(c);
+    byIdentity.set(c.record.identity, list);
+  }
+  const identities = [...byIdentity.keys()].sort();
+  new SeededRandom(SEED).shuffle(identities);
+  const testIds = identities.slice(0, TEST_IDENTITIES).sort();
+  const trainIds = identities.slice(TEST_IDENTITIES).sort();
+
+  const pick = (ids: string[]): LandmarkRecord[] =>
+    ids.flatMap((id) => {
+      const list = byIdentity
+        .get(id)!
+        .slice()
+        .sort((a, b) => (a.split === b.split ? a.frame - b.frame : a.split === 'training' ? -1 : 1));
+      return spread(list.length, FRAMES_PER_IDENTITY).map((i) => list[i].record);
+    });
+  const trainRecords = pick(trainIds);
+  const testRecords = pick(testIds);
+
+  const progress = (label: string) => (done: number, total: number) => {
+    if (done === total || done % 200 === 0) process.stderr.write(`${label}: ${done}/${total}\n`);
+  };
+  const train = await convertLandmarkRecords(trainRecords, { onProgress: progress('training') });
+  const test = await convertLandmarkRecords(testRecords, { onProgress: progress('test') });
+
+  const written = [
+    await writeKaggleCsv(path.join(outDir, 'training.csv.gz'), train, { format: 'training' }),
+    await writeKaggleCsv(
+      path.join(outDir, 'test.csv.gz'),
+      { count: test.count, images: test.images, identities: test.identities },
+      { format: 'test' },
+    ),
+    await writeKaggleCsv(
+      path.join(outDir, 'test_keypoints.csv.gz'),
+      { count: test.count, columns: test.columns, keypoints: test.keypoints, identities: test.identities },
+      { format: 'training', imageId: true },
+    ),
+  ];
+
+  console.log(`source: ${candidates.length} frames of ${identities.length} identities (${duplicates} byte-identical duplicates dropped)`);
+  console.log(`training: ${train.count} faces, ${trainIds.length} identities, ${train.paddedCount} edge-padded crops`);
+  console.log(`test: ${test.count} faces, ${testIds.length} identities, ${test.paddedCount} edge-padded crops`);
+  console.log('\n| file | rows | bytes | sha256 |\n| --- | --- | --- | --- |');
+  for (const w of written) {
+    console.log(`| ${path.basename(w.file)} | ${w.rows} | ${w.bytes} | ${sha256(await readFile(w.file))} |`);
+  }
+  await printMeans(path.join(dataDir, 'kaggle', 'training_keypoints_only.csv'), train, test);
+}
+
+async function printMeans(kaggleFile: string, train: ConvertedLandmarks, test: ConvertedLandmarks): Promise<void> {
+  const kaggle = await kaggleKeypointMeans(kaggleFile, { rows: 'complete' });
+  const mean = (t: ConvertedLandmarks, c: number): number => {
+    let s = 0;
+    for (let r = 0; r < t.count; r++) s += t.keypoints[r * KAGGLE_COLUMNS.length + c];
+    return s / t.count;
+  };
+  const outside = (t: ConvertedLandmarks): number => t.keypoints.filter((v) => v < 0 || v > 96).length;
+  console.log(`\nkeypoint values outside 0..96: training ${outside(train)}, test ${outside(test)}`);
+  console.log('\n| column | Kaggle (2140 complete rows) | sample training | diff | sample test | diff |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  KAGGLE_COLUMNS.forEach((c, i) => {
+    const k = kaggle.means[i];
+    const a = mean(train, i);
+    const b = mean(test, i);
+    const f = (v: number) => v.toFixed(2);
+    const d = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(2);
+    console.log(`| ${c} | ${f(k)} | ${f(a)} | ${d(a - k)} | ${f(b)} | ${d(b - k)} |`);
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
