@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, DataNotFoundError, FULL_KEYPOINT_SET, KAGGLE_KEYPOINTS, consoleLogger, rmsePixelsFromMse, type Logger } from '@keypoints/core';
+import { readKaggleCsv, toDataset, type Dataset } from '@keypoints/data';
+import { loadModel } from '@keypoints/models';
+import { evaluateMse } from '@keypoints/training';
+import { initBackend } from './backends.js';
+import { TrainConfigSchema } from './config.js';
+import { loadRunData } from './train.js';
+
+/** What {@link evaluateRun} measures. RMSE values in pixels. */
+export interface EvaluationResult {
+  readonly runDir: string;
+  /** `validation` (the run's own split) or the path of the file evaluated. */
+  readonly on: string;
+  readonly count: number;
+  readonly rmsePx: number;
+  /** Per-keypoint RMSE (x and y together), pixels. */
+  readonly perKeypointRmsePx: Readonly<Record<string, number>>;
+}
+
+/**
+ * Reload a run's saved model and measure its RMSE in pixels: on the run's own validation split
+ * (rebuilt from `config.json`: same file, seed, fraction, grouping), or on another Kaggle-format
+ * file with keypoints.
+ *
+ * @throws {DataNotFoundError} when `runDir` has no `config.json`.
+ */
+export async function evaluateRun(
+  runDirArg: string,
+  options: { data?: string; backend?: string; logger?: Logger } = {},
+): Promise<EvaluationResult> {
+  const runDir = resolve(runDirArg);
+  const logger = options.logger ?? consoleLogger;
+  let raw: string;
+  try {
+    raw = await readFile(join(runDir, 'config.json'), 'utf8');
+  } catch (cause) {
+    throw new DataNotFoundError(`${runDir}: not a run directory (no config.json); train one with 'keypoints train'`, { cause });
+  }
+  const parsed = TrainConfigSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new ConfigError(`${join(runDir, 'config.json')}: ${parsed.error.message}`);
+  const config = parsed.data;
+  await initBackend(options.backend ?? config.backend, logger);
+  const model = await loadModel(join(runDir, 'model'));
+  let data: Dataset;
+  if (options.data) {
+    data = toDataset(await readKaggleCsv(options.data, { columns: FULL_KEYPOINT_SET.columns }), FULL_KEYPOINT_SET, { dropIncomplete: false });
+  } else {
+    data = (await loadRunData(config)).validation;
+  }
+  const mse = await evaluateMse(model, data);
+  const perKeypointRmsePx = perKeypoint(model, data);
+  model.dispose();
+  return { runDir, on: options.data ?? 'validation', count: data.count, rmsePx: rmsePixelsFromMse(mse), perKeypointRmsePx };
+}
+
+function perKeypoint(model: tf.LayersModel, data: Dataset): Record<string, number> {
+  const k = FULL_KEYPOINT_SET.columns.length;
+  const pred = tf.tidy(() => (model.predict(tf.tensor4d(data.images, [data.count, 96, 96, 1])) as tf.Tensor).dataSync());
+  const se = new Float64Array(k / 2);
+  const n = new Float64Array(k / 2);
+  for (let i = 0; i < data.count * k; i++) {
+    if (data.mask[i] > 0) {
+      const d = pred[i] - data.targets[i];
+      se[Math.floor((i % k) / 2)] += d * d;
+      n[Math.floor((i % k) / 2)]++;
+    }
+  }
+  return Object.fromEntries(KAGGLE_KEYPOINTS.map((name, j) => [name, rmsePixelsFromMse(se[j] / n[j])]));
+}

@@ -1,0 +1,305 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ModelIOError, isKeypointsError } from '@keypoints/core';
+
+/** File name of the topology + weights manifest in a model directory. */
+export const MODEL_JSON = 'model.json';
+/** File name of the weights (one shard, float32 little-endian, manifest order). */
+export const WEIGHTS_BIN = 'weights.bin';
+
+/** Options of {@link saveModel}. */
+export interface SaveModelOptions {
+  /** Also save the optimizer's state (to resume training). Default `false`. */
+  readonly includeOptimizer?: boolean;
+}
+
+/** Where {@link saveModel} wrote the model. */
+export interface SavedModelInfo {
+  /** Absolute path of the model directory. */
+  readonly dir: string;
+  /** Absolute path of `model.json`. */
+  readonly modelJsonPath: string;
+  /** Absolute path of `weights.bin`. */
+  readonly weightsPath: string;
+  /** Size of `weights.bin` in bytes. */
+  readonly weightBytes: number;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** Fail when the weights do not match the topology exactly (tfjs `strict`). Default `true`. */
+  readonly strict?: boolean;
+}
+
+/** Entries a model directory may hold; saveModel refuses to replace a folder with anything else. */
+const MODEL_FILE = /^(model\.json|weights\.bin|group\d+-shard\d+of\d+(\.bin)?)$/;
+
+/**
+ * Save a layers model in the TensorFlow.js layers format — `dir/model.json` (topology,
+ * weights manifest) and `dir/weights.bin` — with `node:fs`, without tfjs-node.
+ *
+ * Atomic: the files are written (and fsynced) into a temporary sibling folder, then swapped in
+ * with renames, so a failure or crash mid-save leaves the previous model in `dir` intact.
+ * (A crash in the microseconds between the two renames leaves the previous model in
+ * `.<name>.old-*` beside `dir`; {@link loadModel} points at it.) Missing parent folders are
+ * created. Not safe for two concurrent saves to one `dir`.
+ *
+ * @param model the model to save (its weights are read on the current backend).
+ * @param dir the model directory; created, or replaced if it holds only model files.
+ * @returns where the files went.
+ * @throws {ModelIOError} naming the path when `dir` holds other files, is not a folder, or a
+ *   write fails.
+ *
+ * @example
+ * ```ts
+ * import { buildFullyConnected, saveModel, loadModel } from '@keypoints/models';
+ * await saveModel(buildFullyConnected({ seed: 1 }), 'runs/1fc_b128_e400/model');
+ * const model = await loadModel('runs/1fc_b128_e400/model');
+ * ```
+ */
+export async function saveModel(
+  model: tf.LayersModel,
+  dir: string,
+  options: SaveModelOptions = {},
+): Promise<SavedModelInfo> {
+  const target = resolve(dir);
+  let info: SavedModelInfo | undefined;
+  const handler = tf.io.withSaveHandler(async (artifacts) => {
+    info = await writeAtomically(target, artifacts);
+    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  });
+  try {
+    await model.save(handler, { includeOptimizer: options.includeOptimizer ?? false });
+  } catch (error) {
+    if (isKeypointsError(error)) throw error;
+    throw new ModelIOError(`cannot save model to ${target}: ${(error as Error).message}`, { cause: error });
+  }
+  if (info === undefined) throw new ModelIOError(`cannot save model to ${target}: tfjs did not call the save handler`);
+  return info;
+}
+
+async function writeAtomically(target: string, artifacts: tf.io.ModelArtifacts): Promise<SavedModelInfo> {
+  if (artifacts.modelTopology instanceof ArrayBuffer || artifacts.modelTopology === undefined) {
+    throw new ModelIOError(`cannot save model to ${target}: only layers models (JSON topology) are supported`);
+  }
+  await assertReplaceable(target);
+  const parent = dirname(target);
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (error) {
+    throw new ModelIOError(`cannot create ${parent}: ${(error as Error).message}`, { cause: error });
+  }
+
+  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`)).catch((error: Error) => {
+    throw new ModelIOError(`cannot create a temporary folder in ${parent}: ${error.message}`, { cause: error });
+  });
+  let backup: string | undefined;
+  try {
+    const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+    const modelJson: tf.io.ModelJSON = {
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy,
+      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+      ...(artifacts.trainingConfig !== undefined ? { trainingConfig: artifacts.trainingConfig } : {}),
+      ...(artifacts.signature !== undefined ? { signature: artifacts.signature } : {}),
+      ...(artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+    };
+    await writeDurably(join(tmp, WEIGHTS_BIN), weights);
+    await writeDurably(join(tmp, MODEL_JSON), JSON.stringify(modelJson));
+    await syncDir(tmp);
+
+    if (await exists(target)) {
+      backup = join(parent, `.${basename(target)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await rename(target, backup);
+    }
+    try {
+      await rename(tmp, target);
+    } catch (error) {
+      const previous = backup;
+      backup = undefined; // from here on, never delete it: it is the previous model
+      if (previous !== undefined) await rename(previous, target);
+      throw error;
+    }
+    await syncDir(parent);
+    return {
+      dir: target,
+      modelJsonPath: join(target, MODEL_JSON),
+      weightsPath: join(target, WEIGHTS_BIN),
+      weightBytes: weights.byteLength,
+    };
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (isKeypointsError(error)) throw error;
+    throw new ModelIOError(`cannot save model to ${target}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    if (backup !== undefined) await rm(backup, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** `target` must be absent, or a folder of model files only (never wipe a user's folder). */
+async function assertReplaceable(target: string): Promise<void> {
+  const stats = await stat(target).catch(() => undefined);
+  if (stats === undefined) return;
+  if (!stats.isDirectory()) {
+    throw new ModelIOError(`cannot save model to ${target}: it exists and is not a folder`);
+  }
+  const others = (await readdir(target)).filter((name) => !MODEL_FILE.test(name));
+  if (others.length > 0) {
+    throw new ModelIOError(
+      `cannot save model to ${target}: the folder holds files that are not part of a model (${others.slice(0, 5).join(', ')}` +
+        `${others.length > 5 ? ', …' : ''}); saving replaces the whole folder, so pick an empty or model-only folder (e.g. ${join(target, 'model')})`,
+    );
+  }
+}
+
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  // Persist the directory entries (renames); not supported on every platform (Windows).
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (handle === undefined) return;
+  try {
+    await handle.sync();
+  } catch {
+    // EISDIR/EPERM on some platforms: best effort.
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * Load a layers model saved by {@link saveModel} (or any TensorFlow.js layers-format folder:
+ * `model.json` and the weight files its manifest names), with `node:fs`, without tfjs-node.
+ * The weights are checked against the manifest before tfjs sees them.
+ *
+ * @param dir the model directory.
+ * @param options see {@link LoadModelOptions}.
+ * @returns the model, on the current backend (call `dispose()` when done).
+ * @throws {ModelIOError} naming the path and the problem: missing folder, missing or unreadable
+ *   `model.json`, invalid JSON, no topology or weights manifest, a weight file that is missing,
+ *   outside the folder or of the wrong size, or a topology tfjs cannot build.
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<tf.LayersModel> {
+  const root = resolve(dir);
+  const stats = await stat(root).catch(() => undefined);
+  if (stats === undefined) {
+    const leftover = await interruptedSave(root);
+    throw new ModelIOError(
+      `model folder not found: ${root}` +
+        (leftover !== undefined
+          ? ` (a save was interrupted; the previous model is in ${leftover} — rename it to ${basename(root)})`
+          : ''),
+    );
+  }
+  if (!stats.isDirectory()) throw new ModelIOError(`not a model folder (a file): ${root}`);
+
+  const jsonPath = join(root, MODEL_JSON);
+  let text: string;
+  try {
+    text = await readFile(jsonPath, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new ModelIOError(
+      code === 'ENOENT'
+        ? `missing ${MODEL_JSON} in ${root} (not a saved model folder?)`
+        : `cannot read ${jsonPath}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(text) as tf.io.ModelJSON;
+  } catch (error) {
+    throw new ModelIOError(`${jsonPath}: corrupt JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (typeof modelJson !== 'object' || modelJson === null || typeof modelJson.modelTopology !== 'object' || modelJson.modelTopology === null) {
+    throw new ModelIOError(`${jsonPath}: no 'modelTopology' object; not a TensorFlow.js layers model`);
+  }
+  const manifest = modelJson.weightsManifest;
+  if (!Array.isArray(manifest) || !manifest.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) {
+    throw new ModelIOError(`${jsonPath}: no valid 'weightsManifest' (an array of { paths, weights })`);
+  }
+
+  const specs = manifest.flatMap((group) => group.weights);
+  const chunks: Uint8Array[] = [];
+  for (const group of manifest) {
+    for (const path of group.paths) {
+      const file = resolve(root, path);
+      const rel = relative(root, file);
+      if (rel.startsWith('..') || isAbsolute(rel)) {
+        throw new ModelIOError(`${jsonPath}: weight path '${path}' points outside ${root}`);
+      }
+      try {
+        chunks.push(await readFile(file));
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        throw new ModelIOError(
+          code === 'ENOENT'
+            ? `missing weight file ${file} (named in ${jsonPath})`
+            : `cannot read ${file}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+  const actual = chunks.reduce((sum, c) => sum + c.byteLength, 0);
+  const expected = expectedBytes(specs);
+  if (expected !== undefined && actual !== expected) {
+    const files = manifest.flatMap((g) => g.paths.map((p) => join(root, p))).join(', ');
+    throw new ModelIOError(
+      `weights size mismatch: ${files} hold${manifest.length === 1 && manifest[0].paths.length === 1 ? 's' : ''} ${actual} bytes, ` +
+        `but ${jsonPath} describes ${specs.length} weights of ${expected} bytes (truncated or from another model?)`,
+    );
+  }
+  const weightData = new Uint8Array(actual);
+  let offset = 0;
+  for (const chunk of chunks) {
+    weightData.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+
+  try {
+    const artifacts = await tf.io.getModelArtifactsForJSON(modelJson, async () => [specs, weightData.buffer as ArrayBuffer]);
+    return await tf.loadLayersModel({ load: async () => artifacts }, { strict: options.strict ?? true });
+  } catch (error) {
+    throw new ModelIOError(`cannot build the model in ${root}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes the manifest describes; undefined when it cannot be known (string weights). */
+function expectedBytes(specs: readonly tf.io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const spec of specs) {
+    const elements = spec.shape.reduce((a, b) => a * b, 1);
+    const dtype = spec.quantization?.dtype ?? spec.dtype;
+    const size = BYTES[dtype];
+    if (size === undefined) return undefined;
+    total += elements * size;
+  }
+  return total;
+}
+
+async function interruptedSave(root: string): Promise<string | undefined> {
+  const prefix = `.${basename(root)}.old-`;
+  const names = await readdir(dirname(root)).catch(() => [] as string[]);
+  const found = names.find((n) => n.startsWith(prefix));
+  return found === undefined ? undefined : join(dirname(root), found);
+}

@@ -1,0 +1,1 @@
+export { createCpuBackend, cpuBackend, CPU_BACKEND_NAME, CPU_BACKEND_PRIORITY } from './cpu.backend.js';

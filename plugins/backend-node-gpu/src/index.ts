@@ -1,0 +1,9 @@
+export {
+  createNodeGpuBackend,
+  nodeGpuBackend,
+  NODE_GPU_BACKEND_NAME,
+  NODE_GPU_BACKEND_PRIORITY,
+} from './node-gpu.backend.js';
+export type { NodeGpuBackendOptions } from './node-gpu.backend.js';
+export { TFJS_NATIVE_VERSION } from './tfjs-native.js';
+export type { NativeModuleLoader, TfjsNativePackage } from './tfjs-native.js';
