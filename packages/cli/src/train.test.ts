@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '@keypoints/core';
+import { readKaggleCsv, writeKaggleCsv } from '@keypoints/data';
+import { DEFAULT_TRAINING_DATA, evaluateRun, trainRun, type TrainingEvent } from './index.js';
+
+describe('keypoints train / evaluate on the embedded sample (wasm backend)', () => {
+  it('net1 learns on a slice of the real sample: beats the mean-shape baseline', async () => {
+    // 400 real converted faces, identity-grouped split → ~320 train / ~80 validation.
+    const table = await readKaggleCsv(DEFAULT_TRAINING_DATA, { maxRows: 400 });
+    const dir = await mkdtemp(join(tmpdir(), 'kp-slice-'));
+    const slice = join(dir, 'slice.csv.gz');
+    await writeKaggleCsv(slice, table);
+    const events: TrainingEvent['type'][] = [];
+    const { metrics } = await trainRun(
+      { model: 'net1', data: slice, epochs: 120, backend: 'wasm', out: join(dir, 'run') },
+      { progress: false, logger: silentLogger, onEvent: (e) => void events.push(e.type) },
+    );
+    expect(events.filter((t) => t === 'epochEnd')).toHaveLength(120);
+    expect(metrics.trainCount + metrics.validationCount).toBe(400);
+    expect(metrics.baselineValidRmsePx).toBeGreaterThan(4);
+    // It learned: validation RMSE falls well below where it started and below the baseline.
+    const history = JSON.parse(await readFile(join(dir, 'run', 'history.json'), 'utf8'));
+    expect(history[119].validRmsePx).toBeLessThan(history[0].validRmsePx * 0.7);
+    expect(metrics.finalValidRmsePx).toBeLessThan(metrics.baselineValidRmsePx);
+  });
+
+  it('writes the run directory, and evaluate reloads the model to the same RMSE', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'kp-run-')), 'net1');
+    const { metrics } = await trainRun(
+      { model: 'net1', epochs: 3, backend: 'wasm', out },
+      { progress: false, logger: silentLogger },
+    );
+    for (const f of ['config.json', 'history.json', 'history.csv', 'learning-curve.svg', 'metrics.json', 'model/model.json', 'model/weights.bin']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const saved = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(saved.finalValidRmsePx).toBeCloseTo(metrics.finalValidRmsePx, 10);
+    expect(saved.baselineValidRmsePx).toBeGreaterThan(0);
+    expect(saved.validationCount).toBeGreaterThan(150);
+    const evaluation = await evaluateRun(out, { logger: silentLogger });
+    expect(evaluation.count).toBe(metrics.validationCount);
+    expect(evaluation.rmsePx).toBeCloseTo(metrics.finalValidRmsePx, 4);
+    expect(Object.keys(evaluation.perKeypointRmsePx)).toHaveLength(15);
+  });
+});

@@ -1,0 +1,2 @@
+export { EXPERIMENTS, experiment } from './experiments.js';
+export type { Experiment } from './experiments.js';

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * Run one experiment: `tsx packages/experiments/src/run.ts net1 [--epochs N] [--backend NAME] [--data FILE] [--out DIR]`.
+ * This is what the nx targets `experiments:<name>` call.
+ */
+import { Command } from 'commander';
+import { isKeypointsError } from '@keypoints/core';
+import { trainRun } from '@keypoints/cli';
+import { experiment } from './experiments.js';
+
+const program = new Command('experiment')
+  .argument('<name>', 'experiment name (net1, …)')
+  .option('--epochs <n>', 'override the number of epochs', (v) => Number.parseInt(v, 10))
+  .option('--backend <name>', 'tfjs backend')
+  .option('--data <file>', 'Kaggle-format training file (default: the embedded sample)')
+  .option('--out <dir>', 'run directory (default: runs/<name>)')
+  .action(async (name: string, o: { epochs?: number; backend?: string; data?: string; out?: string }) => {
+    const e = experiment(name);
+    console.error(`experiment ${e.name}: ${e.description} (${e.source})`);
+    const { runDir, metrics } = await trainRun({
+      ...e.config,
+      ...(o.epochs ? { epochs: o.epochs } : {}),
+      ...(o.backend ? { backend: o.backend } : {}),
+      ...(o.data ? { data: o.data } : {}),
+      ...(o.out ? { out: o.out } : {}),
+    });
+    console.log(`\n${e.name}: final validation RMSE ${metrics.finalValidRmsePx.toFixed(3)} px ` +
+      `(best ${metrics.bestValidRmsePx.toFixed(3)} px at epoch ${metrics.bestEpoch}); ` +
+      `mean-shape baseline ${metrics.baselineValidRmsePx.toFixed(3)} px (${(100 * metrics.improvementOverBaseline).toFixed(1)} % lower); ` +
+      `${metrics.trainSeconds.toFixed(0)} s on ${metrics.backend}; written to ${runDir}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (isKeypointsError(err) || (err instanceof Error && err.message.startsWith('unknown experiment'))) {
+    console.error(`experiment: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
