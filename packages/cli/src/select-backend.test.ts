@@ -5,7 +5,7 @@ import type { BackendPlugin } from '@keypoints/core';
 import { cpuBackend } from '@keypoints/backend-cpu';
 import { nodeBackend } from '@keypoints/backend-node';
 import { nodeGpuBackend } from '@keypoints/backend-node-gpu';
-import { wasmBackend } from './index.js';
+import { wasmBackend } from '@keypoints/backend-wasm';
 
 // The default chain on a machine without tfjs-node / tfjs-node-gpu (this repo's CI).
 const all: BackendPlugin[] = [cpuBackend, wasmBackend, nodeBackend, nodeGpuBackend];
