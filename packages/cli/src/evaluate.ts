@@ -29,7 +29,7 @@ export interface EvaluationResult {
  */
 export async function evaluateRun(
   runDirArg: string,
-  options: { data?: string; backend?: string; logger?: Logger } = {},
+  options: { data?: string; keypoints?: string; backend?: string; logger?: Logger } = {},
 ): Promise<EvaluationResult> {
   const runDir = resolve(runDirArg);
   const logger = options.logger ?? consoleLogger;
@@ -45,8 +45,12 @@ export async function evaluateRun(
   await initBackend(options.backend ?? config.backend, logger);
   const model = await loadModel(join(runDir, 'model'));
   let data: Dataset;
-  if (options.data) {
+  if (options.data && options.keypoints) {
+    data = await joinTestSet(options.data, options.keypoints);
+  } else if (options.data) {
     data = toDataset(await readKaggleCsv(options.data, { columns: FULL_KEYPOINT_SET.columns }), FULL_KEYPOINT_SET, { dropIncomplete: false });
+  } else if (options.keypoints) {
+    throw new ConfigError('--keypoints needs --data (the images to predict on)');
   } else {
     data = (await loadRunData(config)).validation;
   }
@@ -54,6 +58,27 @@ export async function evaluateRun(
   const perKeypointRmsePx = perKeypoint(model, data);
   model.dispose();
   return { runDir, on: options.data ?? 'validation', count: data.count, rmsePx: rmsePixelsFromMse(mse), perKeypointRmsePx };
+}
+
+/**
+ * Join a Kaggle `test.csv` (ImageId, Image) with a keypoint table that has an `ImageId` column
+ * (e.g. `data/sample/test_keypoints.csv.gz`), row by row on ImageId.
+ */
+async function joinTestSet(imagesFile: string, keypointsFile: string): Promise<Dataset> {
+  const images = await readKaggleCsv(imagesFile, { columns: [] });
+  const keypoints = await readKaggleCsv(keypointsFile, { columns: FULL_KEYPOINT_SET.columns, requireImage: false });
+  if (!images.imageIds || !keypoints.imageIds) {
+    throw new ConfigError(`${!images.imageIds ? imagesFile : keypointsFile}: no ImageId column to join on`);
+  }
+  const row = new Map(keypoints.imageIds.map((id, i) => [id, i]));
+  const k = FULL_KEYPOINT_SET.columns.length;
+  const joined = new Float32Array(images.count * k);
+  images.imageIds.forEach((id, i) => {
+    const j = row.get(id);
+    if (j === undefined) throw new ConfigError(`${keypointsFile}: no keypoints for ImageId ${id} of ${imagesFile}`);
+    joined.set(keypoints.keypoints.subarray(j * k, (j + 1) * k), i * k);
+  });
+  return toDataset({ ...images, columns: FULL_KEYPOINT_SET.columns, keypoints: joined }, FULL_KEYPOINT_SET, { dropIncomplete: false });
 }
 
 function perKeypoint(model: tf.LayersModel, data: Dataset): Record<string, number> {

@@ -61,11 +61,12 @@ export function buildProgram(): Command {
     .description("reload a run's model and report RMSE in pixels on its validation split (or on --data)")
     .argument('<run-dir>', 'run directory, e.g. runs/net1')
     .option('--data <file>', 'evaluate on this Kaggle-format file instead of the validation split')
+    .option('--keypoints <file>', 'keypoints for --data when it is a test.csv (joined on ImageId), e.g. data/sample/test_keypoints.csv.gz')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES))
     .option('--json', 'print JSON')
     .action(async (runDir: string, o) => {
       const { evaluateRun } = await import('./evaluate.js');
-      const r = await evaluateRun(runDir, { data: o.data, backend: o.backend });
+      const r = await evaluateRun(runDir, { data: o.data, keypoints: o.keypoints, backend: o.backend });
       if (o.json) {
         console.log(JSON.stringify(r, null, 2));
         return;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@keypoints/core';
 import { readKaggleCsv, writeKaggleCsv } from '@keypoints/data';
-import { DEFAULT_TRAINING_DATA, evaluateRun, trainRun, type TrainingEvent } from './index.js';
+import type { TrainingEvent } from '@keypoints/training';
+import { DEFAULT_TRAINING_DATA, evaluateRun, trainRun } from './index.js';
 
 describe('keypoints train / evaluate on the embedded sample (wasm backend)', () => {
   it('net1 learns on a slice of the real sample: beats the mean-shape baseline', async () => {

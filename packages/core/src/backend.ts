@@ -59,7 +59,8 @@ export async function selectBackend(
   for (const plugin of chain) {
     try {
       await plugin.init();
-      for (const s of skipped) logger?.info(`backend '${s.name}' skipped: ${s.error.message}`);
+      // One short line per skipped backend; the full remedy is in the error when it is named.
+      for (const s of skipped) logger?.info(`backend '${s.name}' skipped (${s.error.message.split(';')[0].replace(/^backend '[^']*': /, '')})`);
       return { plugin, skipped };
     } catch (error) {
       skipped.push({ name: plugin.name, error: error as Error });
