@@ -1,4 +1,6 @@
+import type * as tf from '@tensorflow/tfjs';
 import type { EpochLogs, FitStatus } from './events.js';
+import type { TrainingState } from './trainer.js';
 
 /** The hook names a callback may implement; one list, so typos are rejected at registration. */
 export const CALLBACK_HOOKS = ['onFitStart', 'onEpochStart', 'onBatchEnd', 'onEpochEnd', 'onFitEnd'] as const;
@@ -7,14 +9,17 @@ export type CallbackHook = (typeof CALLBACK_HOOKS)[number];
 
 /**
  * Default `order` bands: lower runs first. Schedules change the optimizer before monitors
- * read the epoch; checkpoints run after monitors; history last.
+ * read the epoch; history records the epoch before checkpoints save it; checkpoints run after
+ * every state-changing callback; displays last.
  */
 export const CALLBACK_ORDER = {
   schedule: 100,
+  guard: 150,
   monitor: 200,
   default: 300,
+  history: 700,
   checkpoint: 800,
-  history: 900,
+  display: 950,
 } as const;
 
 /**
@@ -26,6 +31,8 @@ export interface CallbackContext {
   readonly epoch: number;
   /** Maximum number of epochs of the run. */
   readonly epochs: number;
+  /** Whether the fit has a validation set (else `validLoss` is NaN by design). */
+  readonly hasValidation: boolean;
   /** Logs of the epoch that just ended (`onEpochEnd`, `onFitEnd` after at least one epoch). */
   readonly logs?: EpochLogs;
   /** Batch index and loss (`onBatchEnd` only). */
@@ -51,6 +58,13 @@ export interface CallbackContext {
   getWeights(): Float32Array[];
   /** Overwrite the model's weights with values from {@link getWeights}. */
   setWeights(values: readonly Float32Array[]): void;
+  /** The model being trained (read it, save it; change weights only through `setWeights`). */
+  readonly model: tf.LayersModel;
+  /**
+   * Snapshot of the optimizer and callback states (for checkpoints). In `onEpochEnd` its
+   * `epochsCompleted` counts the epoch that just ended.
+   */
+  getTrainingState(): Promise<TrainingState>;
 }
 
 /**

@@ -43,6 +43,9 @@ export class HistoryCallback implements TrainingCallback {
 
   setState(state: unknown): void {
     if (!Array.isArray(state)) throw new TypeError('history state must be an array of entries');
-    this.rows = state.map((r) => Object.freeze({ ...(r as HistoryEntry) }));
+    // JSON turns NaN (no validation set) into null: turn it back.
+    this.rows = state.map((r) =>
+      Object.freeze(Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, v === null ? NaN : v])) as unknown as HistoryEntry),
+    );
   }
 }

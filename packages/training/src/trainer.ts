@@ -68,6 +68,52 @@ export interface FitOptions {
   readonly signal?: AbortSignal;
   /** Emit `batchEnd` events (one per batch); default true. */
   readonly batchEvents?: boolean;
+  /**
+   * Continue a run from a checkpointed state (optimizer slots, learning rate, momentum,
+   * callback states); its `epochsCompleted` becomes the initial epoch. The model's weights must
+   * already be loaded.
+   */
+  readonly resume?: TrainingState;
+}
+
+/**
+ * Everything beyond the model weights needed to continue a fit exactly: the number of completed
+ * epochs, the optimizer's learning rate, momentum and slot variables (Nesterov velocities), and the
+ * saveable states of the callbacks (history, early stopping, …). Written by checkpoints.
+ */
+export interface TrainingState {
+  readonly epochsCompleted: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  /** Optimizer variables encoded with `tf.io.encodeWeights`. */
+  readonly optimizer: { readonly specs: tf.io.WeightsManifestEntry[]; readonly data: ArrayBuffer };
+  readonly callbacks: Record<string, unknown>;
+}
+
+async function captureState(
+  optimizer: NesterovMomentumOptimizer,
+  runner: CallbackRunner,
+  epochsCompleted: number,
+): Promise<TrainingState> {
+  const named = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(named);
+  return {
+    epochsCompleted,
+    learningRate: optimizer.currentLearningRate,
+    momentum: optimizer.currentMomentum,
+    optimizer: { specs, data },
+    callbacks: runner.getStates(),
+  };
+}
+
+async function restoreState(optimizer: NesterovMomentumOptimizer, runner: CallbackRunner, state: TrainingState): Promise<void> {
+  optimizer.setLearningRate(state.learningRate);
+  optimizer.setMomentum(state.momentum);
+  const decoded = tf.io.decodeWeights(state.optimizer.data, state.optimizer.specs);
+  const named = state.optimizer.specs.map((s) => ({ name: s.name, tensor: decoded[s.name] }));
+  await optimizer.setWeights(named);
+  tf.dispose(Object.values(decoded));
+  runner.setStates(state.callbacks);
 }
 
 /**
@@ -151,7 +197,7 @@ export class Trainer {
     if (!Number.isInteger(options.epochs) || options.epochs < 1) {
       throw new ConfigError(`epochs must be a positive integer, got ${options.epochs}`);
     }
-    const initialEpoch = options.initialEpoch ?? 0;
+    const initialEpoch = options.resume?.epochsCompleted ?? options.initialEpoch ?? 0;
     if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > options.epochs) {
       throw new ConfigError(`initialEpoch must be an integer in [0, ${options.epochs}], got ${initialEpoch}`);
     }
@@ -166,12 +212,18 @@ export class Trainer {
     const batchEvents = options.batchEvents ?? true;
     const needBatchLoss = batchEvents || runner.has('onBatchEnd');
 
+    if (options.resume) {
+      await restoreState(optimizer, runner, options.resume);
+    }
     const ctx = (
       extra: Partial<Pick<CallbackContext, 'logs' | 'batch' | 'status'>> = {},
       atEpoch = epoch,
     ): CallbackContext => ({
+      model,
+      getTrainingState: () => captureState(optimizer, runner, atEpoch + (extra.logs ? 1 : 0)),
       epoch: atEpoch,
       epochs: options.epochs,
+      hasValidation: validation !== undefined && validation.count > 0,
       learningRate: optimizer.currentLearningRate,
       momentum: optimizer.currentMomentum,
       setLearningRate: (v) => optimizer.setLearningRate(v),

@@ -1,0 +1,101 @@
+import { ConfigError } from '@keypoints/core';
+import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
+import { Monitor, type MonitorOptions } from './monitor.js';
+
+/** Options of {@link EarlyStoppingCallback}. */
+export interface EarlyStoppingOptions extends MonitorOptions {
+  /** Epochs without improvement before stopping; default 100 (Nouri 2014 specialists; 200 for the final net). */
+  readonly patience?: number;
+  /** Restore the best epoch's weights when the fit ends, however it ends; default true. */
+  readonly restoreBestWeights?: boolean;
+}
+
+/** Saveable state of {@link EarlyStoppingCallback}. */
+interface EarlyStoppingState {
+  best: number;
+  bestEpoch: number;
+  wait: number;
+  /** Kept as typed arrays: checkpoints store them in a binary side file, not in JSON. */
+  bestWeights?: Float32Array[];
+}
+
+/**
+ * Early stopping (Nouri 2014 `EarlyStopping`, Keras `EarlyStopping`): stops the fit when the
+ * monitored metric has not improved for `patience` epochs, with a reason in `fitEnd.stopReason`;
+ * the stop is sticky. Keeps a copy of the best weights and restores them when the fit ends —
+ * whether it stopped early, completed, or was cancelled. State resets when a fit starts at
+ * epoch 0, so an instance can be reused.
+ *
+ * @throws {ConfigError} in the constructor on invalid options (patience not a positive integer,
+ * unknown metric, bad mode or minDelta).
+ */
+export class EarlyStoppingCallback implements TrainingCallback {
+  readonly name = 'early-stopping';
+  readonly order = CALLBACK_ORDER.monitor;
+  readonly patience: number;
+  readonly restoreBestWeights: boolean;
+  private readonly monitor: Monitor;
+  private wait = 0;
+  private bestWeights?: Float32Array[];
+
+  constructor(options: EarlyStoppingOptions = {}) {
+    this.monitor = new Monitor(options);
+    this.patience = options.patience ?? 100;
+    if (!Number.isInteger(this.patience) || this.patience < 1) {
+      throw new ConfigError(`patience must be a positive integer, got ${options.patience}`);
+    }
+    this.restoreBestWeights = options.restoreBestWeights ?? true;
+  }
+
+  /** Best value seen and its 0-based epoch (−1 before the first epoch). */
+  get best(): { value: number; epoch: number } {
+    return { value: this.monitor.best, epoch: this.monitor.bestEpoch };
+  }
+
+  onFitStart(ctx: CallbackContext): void {
+    if (ctx.epoch === 0) {
+      this.monitor.reset();
+      this.wait = 0;
+      this.bestWeights = undefined;
+    }
+  }
+
+  onEpochEnd(ctx: CallbackContext): void {
+    const value = this.monitor.read(ctx.logs!);
+    if (this.monitor.improves(value)) {
+      this.monitor.best = value;
+      this.monitor.bestEpoch = ctx.epoch;
+      this.wait = 0;
+      if (this.restoreBestWeights) this.bestWeights = ctx.getWeights();
+      return;
+    }
+    this.wait++;
+    if (this.wait >= this.patience) {
+      ctx.requestStop(
+        `early stopping: ${this.monitor.metric} did not improve for ${this.patience} epochs ` +
+          `(best ${this.monitor.best.toPrecision(6)} at epoch ${this.monitor.bestEpoch + 1})`,
+      );
+    }
+  }
+
+  onFitEnd(ctx: CallbackContext): void {
+    if (this.restoreBestWeights && this.bestWeights) ctx.setWeights(this.bestWeights);
+  }
+
+  getState(): EarlyStoppingState {
+    return {
+      best: this.monitor.best,
+      bestEpoch: this.monitor.bestEpoch,
+      wait: this.wait,
+      ...(this.bestWeights ? { bestWeights: this.bestWeights } : {}),
+    };
+  }
+
+  setState(state: unknown): void {
+    const s = state as EarlyStoppingState;
+    this.monitor.best = s.best ?? NaN;
+    this.monitor.bestEpoch = s.bestEpoch ?? -1;
+    this.wait = s.wait ?? 0;
+    this.bestWeights = s.bestWeights?.map((w) => Float32Array.from(w));
+  }
+}
