@@ -4,25 +4,42 @@ import { z } from 'zod';
 /** The embedded default training set (converted YouTube-Faces sample, see data/sample/README.md). */
 export const DEFAULT_TRAINING_DATA = fileURLToPath(new URL('../../../data/sample/training.csv.gz', import.meta.url));
 
-/** Model presets understood by `--model`. */
-export const MODEL_PRESETS = ['net1'] as const;
+const range = z.object({ start: z.number(), stop: z.number() }).strict();
 
 /**
- * A training run's settings (written to `config.json` in the run directory). Defaults are
- * Nouri 2014's net1: lr 0.01, Nesterov momentum 0.9, batch 128, 20 % validation holdout.
+ * A training run's settings (written to `config.json` in the run directory). Every field has a
+ * default from the model preset (see {@link MODEL_PRESETS}); explicit fields override the preset.
  */
 export const TrainConfigSchema = z
   .object({
-    /** Model preset (`net1`: 9216 → 100 ReLU → 30). */
-    model: z.enum(MODEL_PRESETS),
+    /** Model preset: `net1` … `net8` (Nouri 2014). */
+    model: z.enum(['net1', 'net2', 'net3', 'net4', 'net5', 'net6', 'net7', 'net8']),
     /** Run name (folder under `runs/`); default: the model preset. */
     name: z.string().min(1).optional(),
     /** Kaggle-format training file (.csv, .csv.gz, .zip); default the embedded sample. */
     data: z.string().min(1).default(DEFAULT_TRAINING_DATA),
     epochs: z.number().int().positive(),
     batchSize: z.number().int().positive().default(128),
+    /** Initial learning rate (SGD with Nesterov momentum). */
     learningRate: z.number().positive().default(0.01),
+    /** Initial momentum. */
     momentum: z.number().min(0).lt(1).default(0.9),
+    /** Linear learning-rate schedule over the run's epochs (Nouri's AdjustVariable), e.g. 0.03 → 0.0001. */
+    learningRateSchedule: range.optional(),
+    /** Linear momentum schedule, e.g. 0.9 → 0.999. */
+    momentumSchedule: range.optional(),
+    /** Flip half of each training batch (net3, net5+). */
+    flip: z.boolean().default(false),
+    /** Random small shifts / rotations / scalings of training faces (not in Nouri 2014). */
+    affine: z.boolean().default(false),
+    /** CNN dense layer sizes (net2–net6: 500/500; net7+: 1000/1000). */
+    dense: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+    /** Nouri's dropout 0.1/0.2/0.3 after the pools and 0.5 after hidden4 (net6+). */
+    dropout: z.boolean().default(false),
+    /** CNN padding (`valid` as in Nouri 2014). */
+    padding: z.enum(['valid', 'same']).default('valid'),
+    /** Early-stopping patience in epochs on the validation loss; none by default. */
+    patience: z.number().int().positive().optional(),
     /** Fraction of rows (or identities' rows) held out for validation. */
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     /** `identity`: whole identities go to one side (when the file has an `Identity` column). */
@@ -37,5 +54,41 @@ export const TrainConfigSchema = z
 
 /** Validated training settings. */
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
-/** Settings as a user writes them (defaults not applied). */
-export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+/** Settings as a user writes them (preset and defaults not applied; `epochs` defaults to the preset's). */
+export type TrainConfigInput = Omit<z.input<typeof TrainConfigSchema>, 'epochs'> & { epochs?: number };
+/** A model preset name. */
+export type ModelPreset = TrainConfig['model'];
+
+const NOURI_LR = { start: 0.03, stop: 0.0001 };
+const NOURI_MOMENTUM = { start: 0.9, stop: 0.999 };
+
+/**
+ * The ladder of Nouri 2014 (and Staravoitau 2017), as data: what each preset turns on and its
+ * default number of epochs (Nouri's: net1 400, net2 1000, net3 3000, net4 1000, net5 3000, net6
+ * 3000; net7 and net8 are this project's longer runs of the 1000/1000 net, net8 with Nouri's final
+ * early stopping, patience 200).
+ */
+export const MODEL_PRESETS: Readonly<Record<ModelPreset, Partial<TrainConfigInput> & { readonly summary: string }>> = {
+  net1: { summary: 'fully connected: 9216 → 100 ReLU → 30', epochs: 400 },
+  net2: { summary: 'CNN 3con_2fc (conv 32/64/128, dense 500/500)', epochs: 1000 },
+  net3: { summary: 'net2 + flip augmentation', epochs: 3000, flip: true },
+  net4: { summary: 'net2 + learning-rate 0.03→0.0001 and momentum 0.9→0.999 schedules', epochs: 1000, learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
+  net5: { summary: 'net4 + flips', epochs: 3000, flip: true, learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
+  net6: { summary: 'net5 + dropout 0.1/0.2/0.3/0.5', epochs: 3000, flip: true, dropout: true, learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
+  net7: { summary: 'net6 with dense 1000/1000', epochs: 5000, flip: true, dropout: true, dense: [1000, 1000], learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
+  net8: { summary: 'net7, longer, with early stopping (patience 200)', epochs: 10000, flip: true, dropout: true, dense: [1000, 1000], learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM, patience: 200 },
+};
+
+/** Model preset names, in ladder order. */
+export const MODEL_PRESET_NAMES = Object.keys(MODEL_PRESETS) as ModelPreset[];
+
+/**
+ * Apply the preset of `input.model` under the explicit fields, then validate.
+ * @throws {ConfigError} (via the caller) on invalid settings.
+ */
+export function resolveTrainConfig(input: TrainConfigInput): z.SafeParseReturnType<TrainConfigInput, TrainConfig> {
+  const preset = MODEL_PRESETS[input.model as ModelPreset];
+  const { summary: _summary, ...defaults } = preset ?? { summary: '' };
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  return TrainConfigSchema.safeParse({ ...defaults, ...defined });
+}

@@ -1,13 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, DataNotFoundError, FULL_KEYPOINT_SET, KAGGLE_KEYPOINTS, consoleLogger, rmsePixelsFromMse, type Logger } from '@keypoints/core';
+import { ConfigError, FULL_KEYPOINT_SET, KAGGLE_KEYPOINTS, consoleLogger, rmsePixelsFromMse, type Logger } from '@keypoints/core';
 import { readKaggleCsv, toDataset, type Dataset } from '@keypoints/data';
 import { loadModel } from '@keypoints/models';
 import { evaluateMse } from '@keypoints/training';
 import { initBackend } from './backends.js';
-import { TrainConfigSchema } from './config.js';
-import { loadRunData } from './train.js';
+import { loadRunData, readRunConfig } from './train.js';
 
 /** What {@link evaluateRun} measures. RMSE values in pixels. */
 export interface EvaluationResult {
@@ -33,15 +31,7 @@ export async function evaluateRun(
 ): Promise<EvaluationResult> {
   const runDir = resolve(runDirArg);
   const logger = options.logger ?? consoleLogger;
-  let raw: string;
-  try {
-    raw = await readFile(join(runDir, 'config.json'), 'utf8');
-  } catch (cause) {
-    throw new DataNotFoundError(`${runDir}: not a run directory (no config.json); train one with 'keypoints train'`, { cause });
-  }
-  const parsed = TrainConfigSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new ConfigError(`${join(runDir, 'config.json')}: ${parsed.error.message}`);
-  const config = parsed.data;
+  const config = await readRunConfig(runDir);
   await initBackend(options.backend ?? config.backend, logger);
   const model = await loadModel(join(runDir, 'model'));
   let data: Dataset;

@@ -1,13 +1,25 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isKeypointsError } from '@keypoints/core';
-import { DEFAULT_TRAINING_DATA, MODEL_PRESETS } from './config.js';
+import { DEFAULT_TRAINING_DATA, MODEL_PRESET_NAMES } from './config.js';
 import { BACKEND_NAMES } from './backends.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
   return n;
+}
+
+function range(v: string): { start: number; stop: number } {
+  const [start, stop] = v.split(':').map(Number);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new InvalidArgumentError(`expected start:stop, e.g. 0.03:0.0001, got '${v}'`);
+  return { start, stop };
+}
+
+function pair(v: string): [number, number] {
+  const p = v.split(',').map(Number);
+  if (p.length !== 2 || !p.every((n) => Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`expected two positive integers a,b, got '${v}'`);
+  return [p[0], p[1]];
 }
 
 function fraction(v: string): number {
@@ -24,35 +36,57 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train a model and write runs/<name>/ (config, history, learning curve, metrics, model)')
-    .addOption(new Option('--model <preset>', 'model preset').choices(MODEL_PRESETS).default('net1'))
+    .description('train a model and write runs/<name>/ (config, history, learning curve, metrics, checkpoints, model)')
+    .addOption(new Option('--model <preset>', 'model preset (Nouri 2014 ladder)').choices(MODEL_PRESET_NAMES).default('net1'))
     .option('--data <file>', 'Kaggle-format training file (.csv, .csv.gz, .zip)', DEFAULT_TRAINING_DATA)
-    .option('--epochs <n>', 'maximum number of epochs', positiveInt, 400)
+    .option('--epochs <n>', "maximum number of epochs (default: the preset's)", positiveInt)
     .option('--batch-size <n>', 'mini-batch size', positiveInt, 128)
-    .option('--learning-rate <lr>', 'initial learning rate (SGD, Nesterov momentum)', Number, 0.01)
-    .option('--momentum <m>', 'initial Nesterov momentum', Number, 0.9)
+    .option('--learning-rate <lr>', 'initial learning rate (SGD, Nesterov momentum)', Number)
+    .option('--momentum <m>', 'initial Nesterov momentum', Number)
+    .option('--lr-schedule <start:stop>', 'linear learning-rate schedule over the epochs, e.g. 0.03:0.0001', range)
+    .option('--momentum-schedule <start:stop>', 'linear momentum schedule, e.g. 0.9:0.999', range)
+    .option('--flip', 'flip half of each training batch (mirrors keypoints, swaps left/right)')
+    .option('--no-flip', 'no flip augmentation, even if the preset has it')
+    .option('--affine', 'random small shifts / rotations / scalings of training faces')
+    .option('--dropout', 'dropout 0.1/0.2/0.3 after the pools, 0.5 after hidden4')
+    .option('--no-dropout', 'no dropout, even if the preset has it')
+    .option('--dense <a,b>', 'CNN dense layer sizes, e.g. 1000,1000', pair)
+    .option('--patience <n>', 'early stopping: epochs without validation improvement', positiveInt)
     .option('--validation-fraction <f>', 'fraction held out for validation', fraction, 0.2)
     .addOption(new Option('--group-by <how>', 'keep identities on one side of the split').choices(['auto', 'identity', 'none']).default('auto'))
-    .option('--seed <n>', 'seed for split, shuffles and initial weights', Number, 42)
+    .option('--seed <n>', 'seed for split, shuffles, augmentation and initial weights', Number, 42)
     .addOption(new Option('--backend <name>', 'tfjs backend (default: first that loads of node-gpu, node, wasm, cpu)').choices(BACKEND_NAMES))
     .option('--name <name>', 'run name (default: the model preset)')
     .option('--out <dir>', 'run directory (default: runs/<name>)')
-    .action(async (o) => {
+    .option('--resume <run-dir>', 'continue a run from its last checkpoint (same config; --epochs and --backend may change)')
+    .action(async (o, cmd: Command) => {
       const { trainRun } = await import('./train.js');
-      const result = await trainRun({
-        model: o.model,
-        data: o.data,
-        epochs: o.epochs,
-        batchSize: o.batchSize,
-        learningRate: o.learningRate,
-        momentum: o.momentum,
-        validationFraction: o.validationFraction,
-        groupBy: o.groupBy,
-        seed: o.seed,
-        backend: o.backend,
-        name: o.name,
-        out: o.out,
-      });
+      // Only flags the user gave override the preset (commander fills negatable flags with true).
+      const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+      const result = await trainRun(
+        {
+          model: o.model,
+          data: o.data,
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          learningRate: o.learningRate,
+          momentum: o.momentum,
+          learningRateSchedule: o.lrSchedule,
+          momentumSchedule: o.momentumSchedule,
+          flip: given('flip') ? o.flip : undefined,
+          affine: o.affine,
+          dropout: given('dropout') ? o.dropout : undefined,
+          dense: o.dense,
+          patience: o.patience,
+          validationFraction: o.validationFraction,
+          groupBy: o.groupBy,
+          seed: o.seed,
+          backend: o.backend,
+          name: o.name,
+          out: o.out,
+        },
+        o.resume ? { resume: o.resume } : {},
+      );
       printSummary(result.runDir, result.metrics);
     });
 

@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap } from 'rxjs';
 import {
   ConfigError,
+  DataNotFoundError,
   FULL_KEYPOINT_SET,
   TRAINER,
   consoleLogger,
@@ -11,21 +12,53 @@ import {
   rmsePixelsFromMse,
   type Logger,
 } from '@keypoints/core';
-import { BatchIterator, holdoutSplit, readKaggleCsv, toDataset, type Dataset } from '@keypoints/data';
-import { buildFullyConnected, saveModel } from '@keypoints/models';
 import {
+  AffineAugmentation,
+  BatchIterator,
+  FlipAugmentation,
+  holdoutSplit,
+  readKaggleCsv,
+  toDataset,
+  type Augmentation,
+  type Dataset,
+} from '@keypoints/data';
+import { NOURI_DROPOUT, buildCnn, buildFullyConnected, cnnModelName, modelName, saveModel } from '@keypoints/models';
+import {
+  CheckpointCallback,
+  EarlyStoppingCallback,
   HistoryCallback,
+  NanGuardCallback,
+  ScheduleCallback,
+  linearSchedule,
+  loadCheckpoint,
   registerTraining,
   type FitEndEvent,
   type Trainer,
   type TrainingCallback,
   type TrainingEvent,
+  type TrainingState,
 } from '@keypoints/training';
 import { learningCurveSvg, writeFileAtomic, writeHistory, writeMetrics, type RunMetrics } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { meanShape, meanShapeMse } from './baseline.js';
-import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.js';
+import { TrainConfigSchema, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { ProgressCallback } from './progress.callback.js';
+
+/**
+ * Read and validate a run directory's `config.json`.
+ * @throws {DataNotFoundError} when it is missing; {@link ConfigError} when invalid.
+ */
+export async function readRunConfig(runDir: string): Promise<TrainConfig> {
+  let raw: string;
+  try {
+    raw = await readFile(join(runDir, 'config.json'), 'utf8');
+  } catch (cause) {
+    throw new DataNotFoundError(`${runDir}: not a run directory (no config.json); train one with 'keypoints train'`, { cause });
+  }
+  const parsed = TrainConfigSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new ConfigError(`${join(runDir, 'config.json')}: ${parsed.error.message}`);
+  return parsed.data;
+}
 
 /** Data of a run after loading and splitting. */
 export interface RunData {
@@ -54,12 +87,51 @@ export async function loadRunData(config: TrainConfig): Promise<RunData> {
   return { train, validation, groupedBy };
 }
 
-/** Build the model of a preset. */
+/** Build the (untrained) model of a config: fc for net1, the CNN otherwise. */
 export function buildModel(config: TrainConfig): tf.LayersModel {
-  switch (config.model) {
-    case 'net1':
-      return buildFullyConnected({ hidden: 100, outputs: FULL_KEYPOINT_SET.columns.length, seed: config.seed });
+  const outputs = FULL_KEYPOINT_SET.columns.length;
+  if (config.model === 'net1') return buildFullyConnected({ hidden: 100, outputs, seed: config.seed });
+  return buildCnn({
+    outputs,
+    seed: config.seed,
+    padding: config.padding,
+    ...(config.dense ? { dense: config.dense } : {}),
+    ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}),
+    name: config.model,
+  });
+}
+
+/** A descriptive model name in Staravoitau's style, e.g. `3con_2fc_b128_e1000_aug_lrdec_mominc_dr`. */
+export function describeModel(config: TrainConfig): string {
+  const run = {
+    batchSize: config.batchSize,
+    epochs: config.epochs,
+    augment: config.flip || config.affine,
+    lrDecay: config.learningRateSchedule !== undefined,
+    momentumIncrease: config.momentumSchedule !== undefined,
+  };
+  if (config.model === 'net1') return modelName({ hiddenLayers: 1, ...run });
+  return cnnModelName({ ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}) }, run);
+}
+
+/** The training-batch augmentations of a config, in order (flip, then affine). */
+export function augmentationsOf(config: TrainConfig): Augmentation[] {
+  return [...(config.flip ? [new FlipAugmentation()] : []), ...(config.affine ? [new AffineAugmentation()] : [])];
+}
+
+/** The control-plane callbacks a config asks for (schedules, early stopping), before history/checkpoint. */
+export function callbacksOf(config: TrainConfig): TrainingCallback[] {
+  const out: TrainingCallback[] = [new NanGuardCallback()];
+  if (config.learningRateSchedule) {
+    const { start, stop } = config.learningRateSchedule;
+    out.push(new ScheduleCallback({ variable: 'learningRate', schedule: linearSchedule(start, stop) }));
   }
+  if (config.momentumSchedule) {
+    const { start, stop } = config.momentumSchedule;
+    out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop) }));
+  }
+  if (config.patience) out.push(new EarlyStoppingCallback({ patience: config.patience }));
+  return out;
 }
 
 /** What {@link trainRun} returns. */
@@ -73,6 +145,8 @@ export interface TrainResult {
 export interface TrainRunOptions {
   /** Extra callback plugins for this run. */
   readonly callbacks?: readonly TrainingCallback[];
+  /** Continue the run in this directory from its last checkpoint (its `config.json` is used; `input` may only change `epochs` and `backend`). */
+  readonly resume?: string;
   /** Observer of the training-event stream. */
   readonly onEvent?: (event: TrainingEvent) => void;
   /** Show progress on stderr; default true. */
@@ -90,7 +164,13 @@ export interface TrainRunOptions {
  * {@link BackendInitError} when the backend cannot load.
  */
 export async function trainRun(input: TrainConfigInput, options: TrainRunOptions = {}): Promise<TrainResult> {
-  const parsed = TrainConfigSchema.safeParse(input);
+  let resumeFrom: { dir: string; config: TrainConfig } | undefined;
+  if (options.resume) {
+    const dir = resolve(options.resume);
+    const saved = await readRunConfig(dir);
+    resumeFrom = { dir, config: { ...saved, epochs: input.epochs ?? saved.epochs, backend: input.backend ?? saved.backend, out: dir } };
+  }
+  const parsed = resumeFrom ? TrainConfigSchema.safeParse(resumeFrom.config) : resolveTrainConfig(input);
   if (!parsed.success) {
     throw new ConfigError(`invalid training config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -110,27 +190,48 @@ export async function trainRun(input: TrainConfigInput, options: TrainRunOptions
   const shape = meanShape(data.train.targets, data.train.mask, k);
   const baselineValidRmsePx = rmsePixelsFromMse(meanShapeMse(shape, data.validation.targets, data.validation.mask));
 
-  const model = buildModel(config);
+  let model: tf.LayersModel;
+  let resume: TrainingState | undefined;
+  if (resumeFrom) {
+    const checkpoint = await loadCheckpoint(join(runDir, 'checkpoints', 'last'));
+    model = checkpoint.model;
+    resume = checkpoint.state;
+    logger.info(`resuming ${runDir} after epoch ${resume.epochsCompleted} (checkpoint ${checkpoint.dir})`);
+  } else {
+    model = buildModel(config);
+  }
   const history = new HistoryCallback();
   const run = container.createChildContainer();
   registerTraining(run, {
     trainer: { learningRate: config.learningRate, momentum: config.momentum },
     callbacks: [
+      ...callbacksOf(config),
       history,
+      new CheckpointCallback({ dir: join(runDir, 'checkpoints') }),
       ...(options.progress === false ? [] : [new ProgressCallback(name)]),
       ...(options.callbacks ?? []),
     ],
   });
   await mkdir(runDir, { recursive: true });
   await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ ...config, name }, null, 2) + '\n');
-  const batches = new BatchIterator(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const batches = new BatchIterator(data.train, {
+    batchSize: config.batchSize,
+    shuffle: true,
+    seed: config.seed,
+    augmentations: augmentationsOf(config),
+  });
   const t0 = performance.now();
   let end: FitEndEvent | undefined;
   try {
     const trainer = run.resolve<Trainer>(TRAINER);
     await lastValueFrom(
       trainer
-        .fit(model, batches, data.validation, { epochs: config.epochs, batchEvents: false, signal: options.signal })
+        .fit(model, batches, data.validation, {
+          epochs: config.epochs,
+          batchEvents: false,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(resume ? { resume } : {}),
+        })
         .pipe(
           tap((e) => {
             options.onEvent?.(e);
@@ -150,6 +251,8 @@ export async function trainRun(input: TrainConfigInput, options: TrainRunOptions
   await saveModel(model, join(runDir, 'model'));
   const metrics: RunMetrics = {
     model: name,
+    modelName: describeModel(config),
+    parameters: model.countParams(),
     epochs: rows.length,
     finalValidRmsePx: last?.validRmsePx ?? NaN,
     bestValidRmsePx: best?.validRmsePx ?? NaN,

@@ -1,4 +1,4 @@
-import type { TrainConfigInput } from '@keypoints/cli';
+import { MODEL_PRESETS, MODEL_PRESET_NAMES, type ModelPreset, type TrainConfigInput } from '@keypoints/cli';
 
 /**
  * One experiment: a named training configuration, as data (in the spirit of kfkd.py).
@@ -14,15 +14,27 @@ export interface Experiment {
   readonly config: TrainConfigInput;
 }
 
-/** The experiment ladder. */
-export const EXPERIMENTS: readonly Experiment[] = [
-  {
-    name: 'net1',
-    source: 'Nouri 2014, net1; Staravoitau 2017, single hidden layer',
-    description: 'fully connected 9216 → 100 ReLU → 30, SGD lr 0.01 + Nesterov momentum 0.9, batch 128, 400 epochs',
-    config: { model: 'net1', name: 'net1', epochs: 400, batchSize: 128, learningRate: 0.01, momentum: 0.9 },
-  },
-];
+const SOURCES: Record<ModelPreset, string> = {
+  net1: 'Nouri 2014, net1; Staravoitau 2017, single hidden layer',
+  net2: 'Nouri 2014, net2; Staravoitau 2017, 3con_2fc',
+  net3: 'Nouri 2014, net3 (FlipBatchIterator)',
+  net4: 'Nouri 2014, net4 (AdjustVariable)',
+  net5: 'Nouri 2014, net5',
+  net6: 'Nouri 2014, net6 (dropout)',
+  net7: 'Nouri 2014, net7 (dense 1000)',
+  net8: 'Nouri 2014, final net (longer, early stopping)',
+};
+
+/**
+ * The experiment ladder: one per model preset, SGD with Nesterov momentum (lr 0.01, momentum 0.9
+ * unless the preset schedules them), batch 128, Nouri's epochs.
+ */
+export const EXPERIMENTS: readonly Experiment[] = MODEL_PRESET_NAMES.map((name) => ({
+  name,
+  source: SOURCES[name],
+  description: `${MODEL_PRESETS[name].summary}, ${MODEL_PRESETS[name].epochs} epochs`,
+  config: { model: name, name, batchSize: 128, learningRate: 0.01, momentum: 0.9 },
+}));
 
 /** Find an experiment by name. @throws {Error} listing the known names. */
 export function experiment(name: string): Experiment {

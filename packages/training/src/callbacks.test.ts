@@ -113,7 +113,7 @@ describe('NanGuardCallback', () => {
   it('fails the fit on a diverging loss and keeps the last good checkpoint', async () => {
     const data = problem(64);
     const dir = await mkdtemp(join(tmpdir(), 'kp-nan-'));
-    const explode: TrainingCallback = { name: 'explode', order: 90, onEpochStart: (ctx) => ctx.epoch === 2 && ctx.setLearningRate(1e6) };
+    const explode: TrainingCallback = { name: 'explode', order: 90, onEpochStart: (ctx) => void (ctx.epoch === 2 && ctx.setLearningRate(1e6)) };
     const history = new HistoryCallback();
     const events: TrainingEvent[] = [];
     const err = await lastValueFrom(
