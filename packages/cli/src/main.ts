@@ -110,6 +110,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('plot')
+    .description('learning curves of several runs on one chart (SVG + PNG) and a grid of 16 validation faces per run')
+    .argument('<run-dirs...>', 'run directories, e.g. runs/net1 runs/net2')
+    .option('--out <dir>', 'where learning-curves.svg/png go (default: the runs’ parent folder)')
+    .option('--faces <n>', 'validation faces per grid (0: none)', (v) => Number.parseInt(v, 10), 16)
+    .addOption(new Option('--backend <name>', 'tfjs backend for the predictions').choices(BACKEND_NAMES))
+    .action(async (runDirs: string[], o) => {
+      const { plotRuns } = await import('./plot.js');
+      const { files } = await plotRuns(runDirs, { outDir: o.out, faces: o.faces, backend: o.backend });
+      for (const f of files) console.log(f);
+    });
+
+  program
+    .command('summary')
+    .description('write <runs-dir>/summary.md: a results table of every run with a metrics.json')
+    .argument('[runs-dir]', 'folder of run directories', 'runs')
+    .action(async (runsDir: string) => {
+      const { writeSummary } = await import('./plot.js');
+      const { file, runs } = await writeSummary(runsDir);
+      console.log(`${file}: ${runs} runs`);
+    });
+
+  program
     .command('convert')
     .description('convert a 68-landmark folder (iBUG layout, e.g. YouTube-Faces/Udacity P1) to the Kaggle format')
     .requiredOption('--csv <file>', 'landmark CSV: name,x0,y0,…,x67,y67')

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@keypoints/core';
 import { readKaggleCsv, writeKaggleCsv } from '@keypoints/data';
 import type { TrainingEvent } from '@keypoints/training';
+import sharp from 'sharp';
 import { DEFAULT_TRAINING_DATA, evaluateRun, trainRun } from './index.js';
+import { plotRuns, writeSummary } from './plot.js';
 
 describe('keypoints train / evaluate on the embedded sample (wasm backend)', () => {
   it('net1 learns on a slice of the real sample: beats the mean-shape baseline', async () => {
@@ -46,5 +48,16 @@ describe('keypoints train / evaluate on the embedded sample (wasm backend)', () 
     expect(evaluation.count).toBe(metrics.validationCount);
     expect(evaluation.rmsePx).toBeCloseTo(metrics.finalValidRmsePx, 4);
     expect(Object.keys(evaluation.perKeypointRmsePx)).toHaveLength(15);
+
+    // plot + summary on the same run
+    const { files } = await plotRuns([out], { faces: 4, logger: silentLogger });
+    expect(files.map((f) => f.split('/').pop())).toEqual(['learning-curves.svg', 'learning-curves.png', 'validation-faces.png']);
+    const png = await sharp(join(out, 'validation-faces.png')).metadata();
+    expect(png.format).toBe('png');
+    expect(png.width).toBeGreaterThan(4 * 192);
+    const { file, runs } = await writeSummary(join(out, '..'));
+    expect(runs).toBe(1);
+    const md = await readFile(file, 'utf8');
+    expect(md).toContain(`| net1 | 1fc_b128_e3 | 3 | ${metrics.bestValidRmsePx.toFixed(3)} |`);
   });
 });

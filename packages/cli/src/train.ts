@@ -134,6 +134,12 @@ export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   return out;
 }
 
+/** With `TrainRunOptions.resume`, only these may change from the saved config. */
+export interface ResumeOverrides {
+  readonly epochs?: number;
+  readonly backend?: string;
+}
+
 /** What {@link trainRun} returns. */
 export interface TrainResult {
   readonly runDir: string;
@@ -163,14 +169,15 @@ export interface TrainRunOptions {
  * @throws {ConfigError} on invalid settings; {@link DataFormatError} on bad data;
  * {@link BackendInitError} when the backend cannot load.
  */
-export async function trainRun(input: TrainConfigInput, options: TrainRunOptions = {}): Promise<TrainResult> {
+export async function trainRun(input: TrainConfigInput | ResumeOverrides, options: TrainRunOptions = {}): Promise<TrainResult> {
   let resumeFrom: { dir: string; config: TrainConfig } | undefined;
   if (options.resume) {
     const dir = resolve(options.resume);
     const saved = await readRunConfig(dir);
     resumeFrom = { dir, config: { ...saved, epochs: input.epochs ?? saved.epochs, backend: input.backend ?? saved.backend, out: dir } };
   }
-  const parsed = resumeFrom ? TrainConfigSchema.safeParse(resumeFrom.config) : resolveTrainConfig(input);
+  if (!resumeFrom && !('model' in input)) throw new ConfigError('a training config needs a model preset (net1 … net8)');
+  const parsed = resumeFrom ? TrainConfigSchema.safeParse(resumeFrom.config) : resolveTrainConfig(input as TrainConfigInput);
   if (!parsed.success) {
     throw new ConfigError(`invalid training config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }

@@ -11,3 +11,4 @@ export type { Augmentation, MutableBatch } from './augmentation.js';
 export { writeKaggleCsv, formatKeypoint } from './kaggle-csv.writer.js';
 export type { KaggleTableLike, WriteKaggleCsvOptions, WriteKaggleCsvResult } from './kaggle-csv.writer.js';
 export * from './convert/index.js';
+export * from './augment/index.js';

@@ -5,3 +5,6 @@ export { learningCurveSvg } from './learning-curve.js';
 export type { CurveSeries, LearningCurveOptions } from './learning-curve.js';
 export { writeMetrics } from './metrics.js';
 export type { RunMetrics } from './metrics.js';
+export { faceGridSvg, svgToPng } from './face-grid.js';
+export type { GridFace, FaceGridOptions } from './face-grid.js';
+export { summaryMarkdown } from './summary.js';
