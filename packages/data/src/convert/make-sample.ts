@@ -3,6 +3,10 @@
  * folder, with the landmark converter and its default crop rule.
  *
  *   npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <data/sample>]
+ *   npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>    # every frame, one training.csv.gz
+ *
+ * With `--all` (the full converted set used by docs/results.md): every de-duplicated frame of every
+ * identity goes to `<dir>/training.csv.gz` (no test file); split it by identity when training.
  *
  * Selection (deterministic, no randomness beyond the seeded shuffle):
  * 1. Pool the rows of `training_frames_keypoints.csv` and `test_frames_keypoints.csv` (upstream's split is
@@ -107,8 +111,10 @@ async function main(): Promise<void> {
   }
   const identities = [...byIdentity.keys()].sort();
   new SeededRandom(SEED).shuffle(identities);
-  const testIds = identities.slice(0, TEST_IDENTITIES).sort();
-  const trainIds = identities.slice(TEST_IDENTITIES).sort();
+  const all = process.argv.includes('--all');
+  const testIds = all ? [] : identities.slice(0, TEST_IDENTITIES).sort();
+  const trainIds = all ? identities.slice().sort() : identities.slice(TEST_IDENTITIES).sort();
+  const framesPerIdentity = all ? Number.POSITIVE_INFINITY : FRAMES_PER_IDENTITY;
 
   const pick = (ids: string[]): LandmarkRecord[] =>
     ids.flatMap((id) => {
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
         .get(id)!
         .slice()
         .sort((a, b) => (a.split === b.split ? a.frame - b.frame : a.split === 'training' ? -1 : 1));
-      return spread(list.length, FRAMES_PER_IDENTITY).map((i) => list[i].record);
+      return spread(list.length, framesPerIdentity).map((i) => list[i].record);
     });
   const trainRecords = pick(trainIds);
   const testRecords = pick(testIds);
@@ -127,6 +133,11 @@ async function main(): Promise<void> {
   const train = await convertLandmarkRecords(trainRecords, { onProgress: progress('training') });
   const test = await convertLandmarkRecords(testRecords, { onProgress: progress('test') });
 
+  if (all) {
+    const w = await writeKaggleCsv(path.join(outDir, 'training.csv.gz'), train, { format: 'training' });
+    console.log(`${w.file}: ${w.rows} faces of ${trainIds.length} identities (${duplicates} byte-identical duplicates dropped), ${w.bytes} bytes`);
+    return;
+  }
   const written = [
     await writeKaggleCsv(path.join(outDir, 'training.csv.gz'), train, { format: 'training' }),
     await writeKaggleCsv(
