@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (no build step in this monorepo).
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// The `keypoints` command. This monorepo ships TypeScript sources (no build step): tsx's loader
+// is registered in this same process (so signals such as Ctrl-C or SIGKILL reach the training
+// process itself), then the CLI runs.
+import { register } from 'tsx/esm/api';
 
-const require = createRequire(import.meta.url);
-const tsx = require.resolve('tsx/cli');
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const r = spawnSync(process.execPath, [tsx, main, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+register();
+const { main } = await import('../src/main.ts');
+await main(process.argv);

@@ -27,7 +27,7 @@ describe('a run killed with SIGKILL mid-epoch and resumed', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kp-kill-'));
     const data = join(dir, 'slice.csv.gz');
     await writeKaggleCsv(data, await readKaggleCsv(DEFAULT_TRAINING_DATA, { maxRows: 240 }));
-    const epochs = 12;
+    const epochs = 30;
     const flags = {
       model: 'net1' as const,
       data,
@@ -51,7 +51,7 @@ describe('a run killed with SIGKILL mid-epoch and resumed', () => {
     const killedAfter = await new Promise<number>((resolve, reject) => {
       const timer = setInterval(() => {
         const n = epochsCompleted(out);
-        if (n >= 4) {
+        if (n >= 3) {
           child.kill('SIGKILL');
           clearInterval(timer);
           resolve(n);
