@@ -50,3 +50,12 @@ export {
 } from './tokens.js';
 export { container, inject, injectAll, injectable, instanceCachingFactory, Lifecycle } from './di.js';
 export type { DependencyContainer, InjectionToken } from './di.js';
+export {
+  TFJS_NATIVE_BACKEND,
+  TFJS_NATIVE_VERSION,
+  installRemedy,
+  loadedNativePackage,
+  importNativePackage,
+  initNativeBackend,
+} from './tfjs-native.js';
+export type { TfjsNativePackage, NativeFlavour, NativeModuleLoader } from './tfjs-native.js';

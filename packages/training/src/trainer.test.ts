@@ -1,62 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SeededRandom, container, CALLBACKS, TRAINER } from '@keypoints/core';
+import { container, CALLBACKS, TRAINER } from '@keypoints/core';
+import { model, problem, source } from './test-problem.js';
 import {
   HistoryCallback,
   NesterovMomentumOptimizer,
   Trainer,
   registerTraining,
-  type BatchSource,
-  type TrainingBatch,
   type TrainingCallback,
   type TrainingEvent,
 } from './index.js';
-
-/** A tiny regression problem: 8×8×1 inputs, 4 outputs, a fixed random linear map. */
-function problem(n: number, seed = 1) {
-  const rng = new SeededRandom(seed);
-  const d = 64;
-  const k = 4;
-  const w = Float32Array.from({ length: d * k }, () => rng.uniform(-0.2, 0.2));
-  const images = Float32Array.from({ length: n * d }, () => rng.next());
-  const targets = new Float32Array(n * k);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let p = 0; p < d; p++) s += images[i * d + p] * w[p * k + j];
-      targets[i * k + j] = s;
-    }
-  return { count: n, images, targets, mask: new Float32Array(n * k).fill(1) };
-}
-
-function source(data: ReturnType<typeof problem>, batchSize = 16): BatchSource {
-  return {
-    count: data.count,
-    batchesPerEpoch: Math.ceil(data.count / batchSize),
-    *epoch(): Iterable<TrainingBatch> {
-      for (let s = 0; s < data.count; s += batchSize) {
-        const size = Math.min(batchSize, data.count - s);
-        yield {
-          size,
-          images: data.images.slice(s * 64, (s + size) * 64),
-          targets: data.targets.slice(s * 4, (s + size) * 4),
-          mask: data.mask.slice(s * 4, (s + size) * 4),
-        };
-      }
-    },
-  };
-}
-
-function model(seed = 3): tf.LayersModel {
-  return tf.sequential({
-    layers: [
-      tf.layers.flatten({ inputShape: [8, 8, 1] }),
-      tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-      tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
-    ],
-  });
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -5,5 +5,5 @@ export {
   NODE_GPU_BACKEND_PRIORITY,
 } from './node-gpu.backend.js';
 export type { NodeGpuBackendOptions } from './node-gpu.backend.js';
-export { TFJS_NATIVE_VERSION } from './tfjs-native.js';
-export type { NativeModuleLoader, TfjsNativePackage } from './tfjs-native.js';
+export { TFJS_NATIVE_VERSION } from '@keypoints/core';
+export type { NativeModuleLoader, TfjsNativePackage } from '@keypoints/core';

@@ -1,6 +1,6 @@
 import type { BackendPlugin } from '@keypoints/core';
-import { importNativePackage, initNativeBackend } from './tfjs-native.js';
-import type { NativeFlavour, NativeModuleLoader } from './tfjs-native.js';
+import { importNativePackage, initNativeBackend } from '@keypoints/core';
+import type { NativeFlavour, NativeModuleLoader } from '@keypoints/core';
 
 /**
  * Plugin name of tfjs-node-gpu. (The tfjs backend it activates is named `tensorflow`, like

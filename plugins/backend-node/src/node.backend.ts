@@ -1,6 +1,6 @@
 import type { BackendPlugin } from '@keypoints/core';
-import { TFJS_NATIVE_BACKEND, importNativePackage, initNativeBackend } from './tfjs-native.js';
-import type { NativeFlavour, NativeModuleLoader } from './tfjs-native.js';
+import { TFJS_NATIVE_BACKEND, importNativePackage, initNativeBackend } from '@keypoints/core';
+import type { NativeFlavour, NativeModuleLoader } from '@keypoints/core';
 
 /** Plugin (and tfjs backend) name of tfjs-node; `selectBackend` also accepts the alias `node`. */
 export const NODE_BACKEND_NAME = TFJS_NATIVE_BACKEND;

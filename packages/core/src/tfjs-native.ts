@@ -1,9 +1,9 @@
-// Shared by @keypoints/backend-node and @keypoints/backend-node-gpu (kept as identical copies:
-// plugins depend on core only). Loads @tensorflow/tfjs-node or -node-gpu lazily, inside init().
+// Loads @tensorflow/tfjs-node or -node-gpu lazily (inside a backend plugin's init()); shared by
+// @keypoints/backend-node and @keypoints/backend-node-gpu.
 import { createRequire } from 'node:module';
 import { sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BackendInitError } from '@keypoints/core';
+import { BackendInitError } from './errors.js';
 
 /** The tfjs backend name both native packages register. */
 export const TFJS_NATIVE_BACKEND = 'tensorflow';
