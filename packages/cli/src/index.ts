@@ -7,3 +7,5 @@ export type { TrainConfig, TrainConfigInput, ModelPreset } from './config.js';
 export { initBackend, backendPlugins, BACKEND_NAMES } from './backends.js';
 export { ProgressCallback } from './progress.callback.js';
 export { buildProgram, main } from './main.js';
+export { plotRuns, writeSummary } from './plot.js';
+export type { PlotResult } from './plot.js';
