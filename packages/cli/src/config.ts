@@ -18,6 +18,8 @@ export const TrainConfigSchema = z
     name: z.string().min(1).optional(),
     /** Kaggle-format training file (.csv, .csv.gz, .zip); default the embedded sample. */
     data: z.string().min(1).default(DEFAULT_TRAINING_DATA),
+    /** Read only the first rows of the file (quick runs); default: all. */
+    maxRows: z.number().int().positive().optional(),
     epochs: z.number().int().positive(),
     batchSize: z.number().int().positive().default(128),
     /** Initial learning rate (SGD with Nesterov momentum). */

@@ -71,16 +71,21 @@ async function joinTestSet(imagesFile: string, keypointsFile: string): Promise<D
   return toDataset({ ...images, columns: FULL_KEYPOINT_SET.columns, keypoints: joined }, FULL_KEYPOINT_SET, { dropIncomplete: false });
 }
 
-function perKeypoint(model: tf.LayersModel, data: Dataset): Record<string, number> {
+function perKeypoint(model: tf.LayersModel, data: Dataset, batchSize = 256): Record<string, number> {
   const k = FULL_KEYPOINT_SET.columns.length;
-  const pred = tf.tidy(() => (model.predict(tf.tensor4d(data.images, [data.count, 96, 96, 1])) as tf.Tensor).dataSync());
   const se = new Float64Array(k / 2);
   const n = new Float64Array(k / 2);
-  for (let i = 0; i < data.count * k; i++) {
-    if (data.mask[i] > 0) {
-      const d = pred[i] - data.targets[i];
-      se[Math.floor((i % k) / 2)] += d * d;
-      n[Math.floor((i % k) / 2)]++;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const size = Math.min(batchSize, data.count - start);
+    const images = data.images.subarray(start * 9216, (start + size) * 9216);
+    const pred = tf.tidy(() => (model.predict(tf.tensor4d(images, [size, 96, 96, 1])) as tf.Tensor).dataSync());
+    for (let j = 0; j < size * k; j++) {
+      const i = start * k + j;
+      if (data.mask[i] > 0) {
+        const d = pred[j] - data.targets[i];
+        se[Math.floor((i % k) / 2)] += d * d;
+        n[Math.floor((i % k) / 2)]++;
+      }
     }
   }
   return Object.fromEntries(KAGGLE_KEYPOINTS.map((name, j) => [name, rmsePixelsFromMse(se[j] / n[j])]));

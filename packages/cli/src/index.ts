@@ -6,6 +6,6 @@ export { TrainConfigSchema, DEFAULT_TRAINING_DATA, MODEL_PRESETS, MODEL_PRESET_N
 export type { TrainConfig, TrainConfigInput, ModelPreset } from './config.js';
 export { initBackend, backendPlugins, BACKEND_NAMES } from './backends.js';
 export { ProgressCallback } from './progress.callback.js';
-export { buildProgram, main } from './main.js';
+export { buildProgram, main, versusBaseline } from './main.js';
 export { plotRuns, writeSummary } from './plot.js';
 export type { PlotResult } from './plot.js';

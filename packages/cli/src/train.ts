@@ -72,7 +72,10 @@ export interface RunData {
  * fraction and grouping), so `evaluate` sees the same validation set.
  */
 export async function loadRunData(config: TrainConfig): Promise<RunData> {
-  const table = await readKaggleCsv(config.data, { columns: FULL_KEYPOINT_SET.columns });
+  const table = await readKaggleCsv(config.data, {
+    columns: FULL_KEYPOINT_SET.columns,
+    ...(config.maxRows ? { maxRows: config.maxRows } : {}),
+  });
   const dataset = toDataset(table, FULL_KEYPOINT_SET, { dropIncomplete: true });
   const hasIdentity = dataset.identities !== undefined;
   if (config.groupBy === 'identity' && !hasIdentity) {
@@ -181,10 +184,11 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides, option
   if (!parsed.success) {
     throw new ConfigError(`invalid training config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const config = parsed.data;
   const logger = options.logger ?? consoleLogger;
-  const name = config.name ?? config.model;
-  const runDir = resolve(config.out ?? join('runs', name));
+  const name = parsed.data.name ?? parsed.data.model;
+  const runDir = resolve(parsed.data.out ?? join('runs', name));
+  // Absolute paths in config.json, so evaluate / plot / --resume work from any directory.
+  const config: TrainConfig = { ...parsed.data, data: resolve(parsed.data.data), out: runDir };
   const backend = await initBackend(config.backend, logger);
   logger.info(`backend: ${backend}`);
 

@@ -48,7 +48,7 @@ export async function selectBackend(
     const plugin = plugins.find((p) => p.name === name || aliasOf(p.name) === name);
     if (!plugin) {
       throw new ConfigError(
-        `unknown backend '${name}'; available: ${plugins.map((p) => p.name).join(', ')}`,
+        `unknown backend '${name}'; available: ${plugins.map((p) => (aliasOf(p.name) === p.name ? p.name : `${aliasOf(p.name)} (${p.name})`)).join(', ')}`,
       );
     }
     await plugin.init();

@@ -3,14 +3,18 @@
  * Run one experiment: `tsx packages/experiments/src/run.ts net1 [--epochs N] [--backend NAME] [--data FILE] [--out DIR]`.
  * This is what the nx targets `experiments:<name>` call.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { isKeypointsError } from '@keypoints/core';
-import { trainRun } from '@keypoints/cli';
+import { trainRun, versusBaseline } from '@keypoints/cli';
 import { experiment } from './experiments.js';
 
 const program = new Command('experiment')
   .argument('<name>', 'experiment name (net1, …)')
-  .option('--epochs <n>', 'override the number of epochs', (v) => Number.parseInt(v, 10))
+  .option('--epochs <n>', 'override the number of epochs', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
+    return n;
+  })
   .option('--backend <name>', 'tfjs backend')
   .option('--data <file>', 'Kaggle-format training file (default: the embedded sample)')
   .option('--out <dir>', 'run directory (default: runs/<name>)')
@@ -26,7 +30,7 @@ const program = new Command('experiment')
     });
     console.log(`\n${e.name}: final validation RMSE ${metrics.finalValidRmsePx.toFixed(3)} px ` +
       `(best ${metrics.bestValidRmsePx.toFixed(3)} px at epoch ${metrics.bestEpoch}); ` +
-      `mean-shape baseline ${metrics.baselineValidRmsePx.toFixed(3)} px (${(100 * metrics.improvementOverBaseline).toFixed(1)} % lower); ` +
+      `mean-shape baseline ${metrics.baselineValidRmsePx.toFixed(3)} px (${versusBaseline(metrics.improvementOverBaseline)}); ` +
       `${metrics.trainSeconds.toFixed(0)} s on ${metrics.backend}; written to ${runDir}`);
   });
 

@@ -34,7 +34,7 @@ export function historyToCsv(rows: readonly HistoryRow[]): string {
   for (const r of rows) {
     lines.push(
       [r.epoch + 1, r.trainLoss, r.validLoss, r.trainRmsePx, r.validRmsePx, r.learningRate, r.momentum, Math.round(r.durationMs)]
-        .map((v) => (Number.isFinite(v) ? String(v) : ''))
+        .map((v) => (Number.isFinite(v) ? String(Number(v.toPrecision(9))) : ''))
         .join(','),
     );
   }

@@ -6,7 +6,10 @@ import { writeFileAtomic } from './atomic-write.js';
  * 96×96 frame; losses are MSE in normalized units.
  */
 export interface RunMetrics {
+  /** Run name (the folder under `runs/`). */
   readonly model: string;
+  /** Descriptive model name, e.g. `3con_2fc_b128_e1000_aug_lrdec_mominc_dr`. */
+  readonly modelName?: string;
   readonly epochs: number;
   /** Final-epoch validation RMSE, pixels. */
   readonly finalValidRmsePx: number;

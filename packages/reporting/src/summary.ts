@@ -14,7 +14,7 @@ export function summaryMarkdown(runs: readonly RunMetrics[], title = 'Results'):
   ];
   for (const r of runs) {
     lines.push(
-      `| ${r.model} | ${String(r.modelName ?? '')} | ${r.epochs} | ${r.bestValidRmsePx.toFixed(3)} | ${r.bestEpoch} | ${r.finalValidRmsePx.toFixed(3)} | ${r.baselineValidRmsePx.toFixed(3)} | ${formatDuration(r.trainSeconds)} | ${r.backend} | ${r.status}${r.stopReason ? ` (${r.stopReason})` : ''} |`,
+      `| ${r.model} | ${r.modelName ?? ''} | ${r.epochs} | ${r.bestValidRmsePx.toFixed(3)} | ${r.bestEpoch} | ${r.finalValidRmsePx.toFixed(3)} | ${r.baselineValidRmsePx.toFixed(3)} | ${formatDuration(r.trainSeconds)} | ${r.backend} | ${r.status}${r.stopReason ? ` (${r.stopReason})` : ''} |`,
     );
   }
   return lines.join('\n') + '\n';

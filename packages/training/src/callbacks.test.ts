@@ -102,6 +102,12 @@ describe('EarlyStoppingCallback', () => {
     expect(await evaluateMse(m, data)).toBeCloseTo(best, 6);
   });
 
+  it('refuses to monitor a validation metric when the fit has no validation set', async () => {
+    const data = problem(16);
+    const fit = new Trainer({}, [new EarlyStoppingCallback({ patience: 2 })]).fit(model(), source(data), undefined, { epochs: 3 });
+    await expect(lastValueFrom(fit)).rejects.toThrow(/monitors 'validLoss' but the fit has no validation set/);
+  });
+
   it('validates options in the constructor and lists monitorable metrics', () => {
     expect(() => new EarlyStoppingCallback({ patience: 0 })).toThrow(/patience must be a positive integer/);
     expect(() => new EarlyStoppingCallback({ monitor: 'val_acc' as never })).toThrow(/available metrics: validLoss, validRmsePx, trainLoss, trainRmsePx/);

@@ -85,6 +85,9 @@ export class CheckpointCallback implements TrainingCallback {
   }
 
   onFitStart(ctx: CallbackContext): void {
+    if (this.saveBest && this.monitor.metric.startsWith('valid') && !ctx.hasValidation) {
+      throw new ConfigError(`checkpoint 'best' monitors '${this.monitor.metric}' but the fit has no validation set; monitor 'trainLoss' or set saveBest: false`);
+    }
     if (ctx.epoch === 0) this.monitor.reset();
   }
 

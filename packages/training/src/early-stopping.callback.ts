@@ -53,6 +53,9 @@ export class EarlyStoppingCallback implements TrainingCallback {
   }
 
   onFitStart(ctx: CallbackContext): void {
+    if (this.monitor.metric.startsWith('valid') && !ctx.hasValidation) {
+      throw new ConfigError(`early stopping monitors '${this.monitor.metric}' but the fit has no validation set; monitor 'trainLoss' or pass validation data`);
+    }
     if (ctx.epoch === 0) {
       this.monitor.reset();
       this.wait = 0;

@@ -21,10 +21,10 @@ export class HistoryCallback implements TrainingCallback {
     return this.rows;
   }
 
-  /** The entry with the lowest validation RMSE (pixels), or undefined before the first epoch. */
+  /** The entry with the lowest validation RMSE (pixels); undefined before the first epoch or without validation. */
   best(): HistoryEntry | undefined {
     let best: HistoryEntry | undefined;
-    for (const r of this.rows) if (!best || r.validRmsePx < best.validRmsePx) best = r;
+    for (const r of this.rows) if (Number.isFinite(r.validRmsePx) && (!best || r.validRmsePx < best.validRmsePx)) best = r;
     return best;
   }
 
