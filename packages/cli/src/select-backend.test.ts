@@ -44,7 +44,7 @@ describe('selectBackend with all four plugins', () => {
   it('an unknown name lists the available backends', async () => {
     await expect(selectBackend(all, 'tpu')).rejects.toThrow(ConfigError);
     await expect(selectBackend(all, 'tpu')).rejects.toThrow(
-      "unknown backend 'tpu'; available: cpu, wasm, tensorflow, node-gpu",
+      "unknown backend 'tpu'; available: cpu, wasm, node (tensorflow), node-gpu",
     );
   });
 
