@@ -1,14 +1,18 @@
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BackendInitError } from '@keypoints/core';
 
-/** The three binaries tfjs-backend-wasm picks from (plain, SIMD, threaded SIMD). */
+/** The three binaries tfjs-backend-wasm ships (plain, SIMD, threaded SIMD); this backend loads the last. */
 export const WASM_BINARY_NAMES = [
   'tfjs-backend-wasm.wasm',
   'tfjs-backend-wasm-simd.wasm',
   'tfjs-backend-wasm-threaded-simd.wasm',
 ] as const;
+
+/** The binary this backend loads: XNNPACK with SIMD and threads (also used with one thread). */
+export const THREADED_SIMD_BINARY = 'tfjs-backend-wasm-threaded-simd.wasm';
 
 /** Name of one of the tfjs wasm binaries. */
 export type WasmBinaryName = (typeof WASM_BINARY_NAMES)[number];
@@ -17,7 +21,7 @@ export type WasmBinaryName = (typeof WASM_BINARY_NAMES)[number];
  * Where the `.wasm` binaries are: a directory (prefix) or one path per binary, as
  * `setWasmPaths` of `@tensorflow/tfjs-backend-wasm` takes them.
  */
-export type WasmPaths = string | Readonly<Record<WasmBinaryName, string>>;
+export type WasmPaths = string | Readonly<Partial<Record<WasmBinaryName, string>>>;
 
 const REINSTALL =
   'reinstall it (`npm install @tensorflow/tfjs-backend-wasm@4.22.0`), or pick another backend (`--backend cpu`)';
@@ -33,7 +37,7 @@ export function defaultWasmDir(): string {
   const require = createRequire(import.meta.url);
   let first: string;
   try {
-    first = require.resolve(`@tensorflow/tfjs-backend-wasm/dist/${WASM_BINARY_NAMES[0]}`);
+    first = require.resolve(`@tensorflow/tfjs-backend-wasm/dist/${THREADED_SIMD_BINARY}`);
   } catch (error) {
     throw new BackendInitError(
       'wasm',
@@ -47,30 +51,36 @@ export function defaultWasmDir(): string {
 }
 
 /**
- * Check that every binary `paths` names is a readable file. URLs (`http:`, `https:`, `data:`)
- * are not checked: only local paths can be.
+ * Local file path of the threaded-SIMD binary that `paths` names (plain path or `file:` URL);
+ * `undefined` when `paths` has no entry for it or names a remote URL (Node loads local files only).
+ */
+export function threadedSimdFile(paths: WasmPaths): string | undefined {
+  const path = typeof paths === 'string' ? paths + THREADED_SIMD_BINARY : paths[THREADED_SIMD_BINARY];
+  if (path === undefined) return undefined;
+  if (/^file:/i.test(path)) return fileURLToPath(path);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path)) return undefined;
+  return path;
+}
+
+/**
+ * Check that the threaded-SIMD binary `paths` names (`tfjs-backend-wasm-threaded-simd.wasm`, the
+ * only one this backend loads, also for one thread) is a readable local file.
  *
- * @throws {BackendInitError} naming each missing file and the remedy.
+ * @throws {BackendInitError} naming the missing file and the remedy.
  */
 export function checkWasmPaths(paths: WasmPaths): void {
-  const files =
-    typeof paths === 'string'
-      ? WASM_BINARY_NAMES.map((name) => ({ name, path: paths + name }))
-      : WASM_BINARY_NAMES.map((name) => ({ name, path: paths[name] }));
-  const missing = files.filter(({ path }) => {
-    if (path === undefined) return true;
-    if (/^(https?|data|blob):/i.test(path)) return false;
-    const local = path.startsWith('file:') ? new URL(path) : path;
-    return !existsSync(local) || !statSync(local).isFile();
-  });
-  if (missing.length === 0) return;
+  const file = threadedSimdFile(paths);
+  if (file !== undefined && existsSync(file) && statSync(file).isFile()) return;
+  const named = typeof paths === 'string' ? paths + THREADED_SIMD_BINARY : paths[THREADED_SIMD_BINARY];
   throw new BackendInitError(
     'wasm',
-    `missing .wasm binaries: ${missing.map((m) => m.path ?? `${m.name} (no entry in wasmPaths)`).join(', ')}; ` +
+    `missing .wasm binary: ${named ?? `${THREADED_SIMD_BINARY} (no entry in wasmPaths)`}` +
+      (named !== undefined && file === undefined ? ' (not a local file: Node loads local files only)' : '') +
+      '; ' +
       (typeof paths === 'string' && !paths.endsWith('/') && !paths.endsWith('\\')
         ? `wasmPaths '${paths}' is a prefix and needs a trailing '/'; `
         : '') +
-      `point wasmPaths at a folder holding ${WASM_BINARY_NAMES.join(', ')}, or ${REINSTALL}`,
+      `point wasmPaths at a local folder holding ${THREADED_SIMD_BINARY}, or ${REINSTALL}`,
   );
 }
 

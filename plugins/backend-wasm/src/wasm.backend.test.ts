@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,10 +7,13 @@ import { BackendInitError, ConfigError, isKeypointsError } from '@keypoints/core
 import {
   WASM_BACKEND_NAME,
   WASM_BACKEND_PRIORITY,
+  THREADED_SIMD_BINARY,
   WASM_BINARY_NAMES,
   createWasmBackend,
+  defaultThreads,
   defaultWasmDir,
   wasmBackend,
+  wasmBackendInfo,
 } from './index.js';
 
 // One tfjs engine (and one wasm module) per test file: the order of these tests matters.
@@ -48,17 +51,23 @@ describe('wasm backend plugin', () => {
     expect(error).toBeInstanceOf(BackendInitError);
     expect(isKeypointsError(error, 'BACKEND_INIT')).toBe(true);
     const message = (error as Error).message;
-    expect(message).toContain("backend 'wasm': missing .wasm binaries");
-    for (const name of WASM_BINARY_NAMES) expect(message).toContain(join(empty, name));
+    expect(message).toContain("backend 'wasm': missing .wasm binary");
+    expect(message).toContain(join(empty, THREADED_SIMD_BINARY));
     expect(message).toContain('npm install @tensorflow/tfjs-backend-wasm@4.22.0');
     expect(tf.getBackend()).not.toBe('wasm');
   });
 
-  it('initialises, activates wasm and computes a matMul', async () => {
+  it('initialises, activates wasm with one thread per core and computes a matMul', async () => {
     const uncaught = process.listenerCount('uncaughtException');
     const rejections = process.listenerCount('unhandledRejection');
     await wasmBackend.init();
     expect(tf.getBackend()).toBe('wasm');
+    expect(wasmBackendInfo()).toEqual({
+      threads: defaultThreads(),
+      binary: defaultWasmDir() + THREADED_SIMD_BINARY,
+      trainingKernels: true,
+    });
+    expect(defaultThreads()).toBe(availableParallelism());
     const product = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]]));
     expect(await product.array()).toEqual([[19, 22], [43, 50]]);
     product.dispose();
@@ -80,6 +89,9 @@ describe('wasm backend plugin', () => {
       for (const name of WASM_BINARY_NAMES) copyFileSync(defaultWasmDir() + name, join(copy, name));
       await expect(createWasmBackend({ wasmPaths: copy }).init()).rejects.toThrow(
         /already initialised in this process .* use one configuration per process/,
+      );
+      await expect(createWasmBackend({ threads: defaultThreads() + 1 }).init()).rejects.toThrow(
+        /already initialised in this process .* threads/,
       );
     } finally {
       rmSync(copy, { recursive: true, force: true });

@@ -1,8 +1,12 @@
-import { wrapTransposedBatchMatMul } from './kernels/batch-mat-mul.kernel.js';
+import os from 'node:os';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
 import { BackendInitError, ConfigError } from '@keypoints/core';
 import type { BackendPlugin } from '@keypoints/core';
-import { checkWasmPaths, defaultWasmDir, normalizeWasmPaths } from './wasm-files.js';
+import { installTrainingKernels } from './kernels/training-kernels.js';
+import { loadThreadedSimdModule, unrefWorkers, withCoresFor } from './loader/threaded-simd.loader.js';
+import { setActiveNativeKernels } from './native/active.js';
+import { NativeKernels } from './native/native-kernels.js';
+import { checkWasmPaths, defaultWasmDir, normalizeWasmPaths, threadedSimdFile } from './wasm-files.js';
 import type { WasmPaths } from './wasm-files.js';
 
 /** tfjs backend name of the wasm backend. */
@@ -13,19 +17,20 @@ export const WASM_BACKEND_PRIORITY = 200;
 /** Options of {@link createWasmBackend}. All are fixed for the process once wasm initialised. */
 export interface WasmBackendOptions {
   /**
-   * XNNPACK thread-pool size (positive integer). tfjs only uses it with the threaded-SIMD
-   * binary, which it never picks under Node (it reports no multithread support there), so
-   * in Node this is accepted and has no effect. Default: tfjs's choice (logical cores).
+   * Threads per kernel (positive integer): the XNNPACK pool of tfjs's threaded-SIMD binary and
+   * this package's own kernels. `1` runs everything on the calling thread.
+   * Default: the number of logical cores (`os.availableParallelism()`).
    */
   readonly threads?: number;
   /**
-   * Where the `.wasm` binaries are: a folder (prefix) or one path per binary. Default: the
-   * `dist/` folder of `@tensorflow/tfjs-backend-wasm`, resolved from this package.
+   * Where `tfjs-backend-wasm-threaded-simd.wasm` is (the only binary this backend loads, also for
+   * one thread): a local folder (prefix) or one path per binary. Default: the `dist/` folder of
+   * `@tensorflow/tfjs-backend-wasm`, resolved from this package.
    */
   readonly wasmPaths?: WasmPaths;
   /**
    * Kernels to register for the `wasm` backend before it is activated (each with
-   * `backendName: 'wasm'`); a kernel that tfjs already has for wasm is replaced.
+   * `backendName: 'wasm'`); a kernel that tfjs (or this package) already has for wasm is replaced.
    */
   readonly kernels?: readonly KernelConfig[];
   /**
@@ -34,40 +39,57 @@ export interface WasmBackendOptions {
    */
   readonly gradients?: readonly GradConfig[];
   /**
-   * Install this project's faster training kernels (default `true`): transposed `BatchMatMul`
-   * through an explicit transpose (dense-layer gradients ~4× faster). `false` gives stock tfjs.
+   * Install this project's training kernels (default `true`): `Conv2DBackpropFilter` (missing in
+   * tfjs-backend-wasm), fast `Conv2DBackpropInput`, `MaxPoolGrad` (first-max, fixes tfjs's),
+   * leading-axes `Sum`, transposed `BatchMatMul`, buffer-sharing `Identity`/`Cast`. `false` gives
+   * stock tfjs kernels (which cannot train conv layers) on the threaded binary.
    */
   readonly trainingKernels?: boolean;
 }
 
-/** Replace stock wasm kernels that are slow on training paths (idempotent). */
-function installTrainingKernels(tf: typeof import('@tensorflow/tfjs')): void {
-  const stock = tf.getKernel('BatchMatMul', WASM_BACKEND_NAME);
-  const transpose = tf.getKernel('Transpose', WASM_BACKEND_NAME);
-  if (!stock || !transpose) return;
-  const wrapped = wrapTransposedBatchMatMul(stock, transpose.kernelFunc);
-  if (wrapped === stock) return;
-  tf.unregisterKernel('BatchMatMul', WASM_BACKEND_NAME);
-  tf.registerKernel(wrapped);
+/** What the wasm backend of this process runs on (after {@link createWasmBackend}'s `init`). */
+export interface WasmBackendInfo {
+  /** Threads per kernel (XNNPACK pool size as tfjs reports it, and this package's kernels). */
+  readonly threads: number;
+  /** The binary loaded. */
+  readonly binary: string;
+  /** Whether this package's training kernels are registered. */
+  readonly trainingKernels: boolean;
+}
+
+/** Logical cores of this machine: the default thread count. */
+export function defaultThreads(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : Math.max(1, os.cpus().length);
 }
 
 /** What wasm was first initialised with in this process (tfjs cannot change it afterwards). */
-let initialisedWith: { paths: string; threads: number | undefined } | undefined;
+let initialisedWith: { paths: string; threads: number; trainingKernels: boolean } | undefined;
+let info: WasmBackendInfo | undefined;
 
 /**
- * Create the `wasm` backend plugin: stock `@tensorflow/tfjs-backend-wasm` (XNNPACK, SIMD), plus
- * any extra kernels and gradients, registered and activated by `init()` only (importing this
- * module loads neither tfjs nor the wasm module).
+ * What the wasm backend of this process runs on, or `undefined` before a successful `init()`.
+ */
+export function wasmBackendInfo(): WasmBackendInfo | undefined {
+  return info;
+}
+
+/**
+ * Create the `wasm` backend plugin: tfjs-backend-wasm's threaded-SIMD binary (XNNPACK) started with
+ * real threads under Node, plus this package's training kernels (wasm SIMD, csrc/kernels.c) so that
+ * every tf.layers model of this project trains, plus any extra kernels and gradients. Registered and
+ * activated by `init()` only (importing this module loads neither tfjs nor the wasm module).
  *
- * @param options see {@link WasmBackendOptions}; default `{}`.
- * @returns a {@link BackendPlugin} named `wasm`, priority 200.
+ * @param options see {@link WasmBackendOptions}; default `{}` (all cores, training kernels).
+ * @returns a {@link BackendPlugin} named `wasm`, priority 200. Its `init()` throws
+ *   {@link BackendInitError} when the binary is missing or fails to start, or when this process
+ *   already initialised wasm with other options.
  * @throws {ConfigError} when `threads` is not a positive integer or a kernel is not for `wasm`.
  *
  * @example
  * ```ts
  * import { selectBackend } from '@keypoints/core';
  * import { createWasmBackend } from '@keypoints/backend-wasm';
- * await selectBackend([createWasmBackend()], 'wasm');
+ * await selectBackend([createWasmBackend({ threads: 2 })], 'wasm');
  * ```
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): BackendPlugin {
@@ -85,9 +107,17 @@ export function createWasmBackend(options: WasmBackendOptions = {}): BackendPlug
   return {
     name: WASM_BACKEND_NAME,
     priority: WASM_BACKEND_PRIORITY,
-    description: 'TensorFlow.js wasm (XNNPACK, SIMD); the default backend, no native install',
-    init: () => initWasm(options.wasmPaths, threads, kernels, gradients, trainingKernels),
+    description: 'TensorFlow.js wasm (XNNPACK, SIMD, threads) with training kernels; the default backend, no native install',
+    init: () => serialised(() => initWasm(options.wasmPaths, threads ?? defaultThreads(), kernels, gradients, trainingKernels)),
   };
+}
+
+/** Inits of this process, one after the other (two concurrent first inits must not both load). */
+let queue: Promise<unknown> = Promise.resolve();
+function serialised(f: () => Promise<void>): Promise<void> {
+  const run = queue.then(f, f);
+  queue = run.catch(() => undefined);
+  return run;
 }
 
 /** The `wasm` backend plugin with default options (`createWasmBackend()`). */
@@ -95,13 +125,14 @@ export const wasmBackend: BackendPlugin = createWasmBackend();
 
 async function initWasm(
   wasmPaths: WasmPaths | undefined,
-  threads: number | undefined,
+  threads: number,
   kernels: readonly KernelConfig[],
   gradients: readonly GradConfig[],
   trainingKernels: boolean,
 ): Promise<void> {
   const paths = wasmPaths === undefined ? defaultWasmDir() : normalizeWasmPaths(wasmPaths);
   if (wasmPaths !== undefined) checkWasmPaths(paths);
+  const wasmFile = threadedSimdFile(paths) as string;
 
   const tf = await import('@tensorflow/tfjs');
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
@@ -118,27 +149,38 @@ async function initWasm(
 
   const key = JSON.stringify(paths);
   const engine = tf.engine();
-  if (engine.registry[WASM_BACKEND_NAME] === undefined) {
-    try {
-      wasm.setWasmPaths(paths as Parameters<typeof wasm.setWasmPaths>[0]);
-    } catch (error) {
-      // tfjs-backend-wasm refuses new paths once an initialisation has aborted.
+  if (initialisedWith === undefined) {
+    if (engine.registry[WASM_BACKEND_NAME] !== undefined) {
       throw new BackendInitError(
         'wasm',
-        `an earlier initialisation of the wasm module failed in this process and tfjs cannot retry it (${(error as Error).message}); ` +
-          'restart the process, or pick another backend (`--backend cpu`)',
-        { cause: error },
+        "tfjs's own wasm loader already started the single-threaded binary in this process " +
+          "(something called tf.setBackend('wasm') before this plugin's init); initialise the backend " +
+          'through createWasmBackend().init() only',
       );
     }
-    if (threads !== undefined) wasm.setThreadsCount(threads);
-    initialisedWith = { paths: key, threads };
-  } else if (
-    initialisedWith !== undefined &&
-    (initialisedWith.paths !== key || (threads !== undefined && initialisedWith.threads !== threads))
-  ) {
+    const listenersBefore = snapshotListeners();
+    let backend: unknown;
+    let native: NativeKernels;
+    try {
+      const module = await loadThreadedSimdModule(wasmFile, threads);
+      wasm.setThreadsCount(threads);
+      backend = await withCoresFor(threads, () => new wasm.BackendWasm(module as never));
+      unrefWorkers(module);
+      native = await NativeKernels.create(module, threads);
+    } finally {
+      removeEmscriptenListeners(listenersBefore);
+    }
+    setActiveNativeKernels(native);
+    // Replace the factory of tfjs-backend-wasm's import-time registration; the kernels it
+    // registered for 'wasm' stay and bind to this module when the backend is set.
+    if (WASM_BACKEND_NAME in engine.registryFactory) tf.removeBackend(WASM_BACKEND_NAME);
+    tf.registerBackend(WASM_BACKEND_NAME, () => backend as never, 2);
+    initialisedWith = { paths: key, threads, trainingKernels };
+    info = { threads: wasm.getThreadsCount(), binary: wasmFile, trainingKernels };
+  } else if (initialisedWith.paths !== key || initialisedWith.threads !== threads) {
     throw new BackendInitError(
       'wasm',
-      `already initialised in this process with wasmPaths ${initialisedWith.paths} and threads ${initialisedWith.threads ?? 'default'}; ` +
+      `already initialised in this process with wasmPaths ${initialisedWith.paths} and threads ${initialisedWith.threads}; ` +
         'the wasm binaries and thread count cannot change after the first init — use one configuration per process',
     );
   }
@@ -157,32 +199,14 @@ async function initWasm(
     tf.registerGradient(gradient);
   }
 
-  const messages: string[] = [];
-  const listenersBefore = snapshotListeners();
-  const restoreConsole = captureConsole(messages);
   let ok: boolean;
   try {
     ok = await tf.setBackend(WASM_BACKEND_NAME);
   } catch (error) {
-    throw new BackendInitError(
-      'wasm',
-      `tf.setBackend('wasm') threw: ${(error as Error).message}`,
-      { cause: error },
-    );
-  } finally {
-    restoreConsole();
-    removeEmscriptenListeners(listenersBefore);
+    throw new BackendInitError('wasm', `tf.setBackend('wasm') threw: ${(error as Error).message}`, { cause: error });
   }
   if (!ok) {
-    const reason = messages.find((m) => /Aborted\(|ENOENT|CompileError|LinkError/.test(m)) ?? messages[0];
-    throw new BackendInitError(
-      'wasm',
-      `tf.setBackend('wasm') returned false: the wasm module failed to initialise` +
-        (reason !== undefined ? ` (${reason.split('\n')[0]})` : '') +
-        `; check that the .wasm files at ${typeof paths === 'string' ? paths : JSON.stringify(paths)} belong to ` +
-        '@tensorflow/tfjs-backend-wasm 4.22.0 (reinstall it: `npm install @tensorflow/tfjs-backend-wasm@4.22.0`), ' +
-        'or pick another backend (`--backend cpu`)',
-    );
+    throw new BackendInitError('wasm', "tf.setBackend('wasm') returned false after the module started; restart the process");
   }
   await tf.ready();
 }
@@ -219,21 +243,4 @@ function removeEmscriptenListeners(before: ListenerSnapshot): void {
       }
     }
   }
-}
-
-/** Record console.warn/error lines (still printing them) until the returned function is called. */
-function captureConsole(into: string[]): () => void {
-  const { warn, error } = console;
-  console.warn = (...args: unknown[]) => {
-    into.push(args.map(String).join(' '));
-    warn.apply(console, args);
-  };
-  console.error = (...args: unknown[]) => {
-    into.push(args.map(String).join(' '));
-    error.apply(console, args);
-  };
-  return () => {
-    console.warn = warn;
-    console.error = error;
-  };
 }

@@ -1,21 +1,23 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { activeNativeKernels } from '../native/active.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-kernel-context.js';
 
 /** Marks kernels this module produced, so wrapping is idempotent. */
 const WRAPPED = Symbol.for('keypoints.wasm.transposedBatchMatMul');
 
-interface BackendLike {
-  disposeData(dataId: object): boolean | void;
-}
-
 /**
- * Wrap the stock wasm `BatchMatMul` so that a transposed operand is first transposed
- * explicitly (XNNPACK-backed `Transpose`) and the product runs through the fast
- * non-transposed path.
+ * Wrap the stock wasm `BatchMatMul` for training:
  *
- * Why: tfjs-backend-wasm 4.22 routes `transposeA`/`transposeB` matMuls — exactly the ones
- * every dense-layer gradient uses (`dW = xᵀ·dy`, `dx = dy·Wᵀ`) — through a scalar loop that is
- * ~5× slower than the plain product (measured for net1's `[128, 9216]ᵀ × [128, 100]`: 113 ms
- * vs 25 ms). Results are identical up to float rounding order.
+ * - float32 products whose batch sizes match run as this package's unpacked wasm SIMD GEMMs on all
+ *   threads, with the transposes folded into the strides: `a·b` and `aᵀ·b` (every dense layer's
+ *   forward pass and `dW = xᵀ·dy`) as register-tiled products, `a·bᵀ` (`dx = dy·Wᵀ`) as dot
+ *   products, `aᵀ·bᵀ` as `a` transposed explicitly then dot products. tfjs-backend-wasm sends
+ *   `a·b` to XNNPACK, which packs all of `b` on every call — in training a new 31 MB weight tensor
+ *   per step for net2's first dense layer — and the transposed cases to a scalar loop (~5× slower).
+ * - anything else (int32, broadcast batches) goes to the stock kernel, transposed operands first
+ *   transposed explicitly (XNNPACK's Transpose).
+ *
+ * Results equal the cpu backend's up to float rounding order.
  *
  * @param stock the registered wasm `BatchMatMul` kernel config.
  * @param transpose the registered wasm `Transpose` kernel function.
@@ -24,9 +26,10 @@ export function wrapTransposedBatchMatMul(stock: KernelConfig, transpose: Kernel
   if ((stock as unknown as Record<symbol, boolean>)[WRAPPED]) return stock;
   const kernelFunc: KernelFunc = (args) => {
     const attrs = args.attrs as NamedAttrMap & { transposeA?: boolean; transposeB?: boolean };
-    if (!attrs?.transposeA && !attrs?.transposeB) return stock.kernelFunc(args);
-    const backend = args.backend as unknown as BackendLike;
+    const backend = args.backend as unknown as WasmBackendInternals;
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const tA = attrs?.transposeA === true;
+    const tB = attrs?.transposeB === true;
     const temps: TensorInfo[] = [];
     const t = (x: TensorInfo): TensorInfo => {
       const r = x.shape.length;
@@ -36,9 +39,13 @@ export function wrapTransposedBatchMatMul(stock: KernelConfig, transpose: Kernel
       return out;
     };
     try {
+      if (a.dtype === 'float32' && b.dtype === 'float32' && sameBatch(a.shape, b.shape)) {
+        return nativeProduct(backend, a, b, tA, tB);
+      }
+      if (!tA && !tB) return stock.kernelFunc(args);
       return stock.kernelFunc({
         ...args,
-        inputs: { a: attrs.transposeA ? t(a) : a, b: attrs.transposeB ? t(b) : b },
+        inputs: { a: tA ? t(a) : a, b: tB ? t(b) : b },
         attrs: { ...attrs, transposeA: false, transposeB: false },
       }) as TensorInfo;
     } finally {
@@ -46,4 +53,85 @@ export function wrapTransposedBatchMatMul(stock: KernelConfig, transpose: Kernel
     }
   };
   return Object.assign({ ...stock, kernelFunc }, { [WRAPPED]: true });
+}
+
+/**
+ * Wrap the wasm `_FusedMatMul` (dense layers at inference, and in training with a linear
+ * activation) the same way: float32, matching batches, no or ReLU activation, a bias of `N`
+ * values (or none) run as the unpacked GEMM plus a bias/ReLU pass; anything else goes to `stock`.
+ *
+ * @param stock the registered wasm `_FusedMatMul` kernel config.
+ */
+export function wrapFusedMatMul(stock: KernelConfig): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const attrs = args.attrs as NamedAttrMap & { transposeA?: boolean; transposeB?: boolean; activation?: string };
+    const backend = args.backend as unknown as WasmBackendInternals;
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined> as {
+      a: TensorInfo;
+      b: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
+    const activation = attrs.activation ?? 'linear';
+    const tB = attrs.transposeB === true;
+    const N = tB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const supported =
+      a.dtype === 'float32' &&
+      b.dtype === 'float32' &&
+      sameBatch(a.shape, b.shape) &&
+      (activation === 'linear' || activation === 'relu') &&
+      preluActivationWeights == null &&
+      (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === N));
+    if (!supported) return stock.kernelFunc(args);
+    const out = nativeProduct(backend, a, b, attrs.transposeA === true, tB);
+    const size = out.shape.reduce((p, d) => p * d, 1);
+    if (size > 0 && (bias != null || activation === 'relu')) {
+      activeNativeKernels().run('bias_act', [
+        heapOffset(backend, out), bias == null ? 0 : heapOffset(backend, bias), size / N, N, activation === 'relu' ? 1 : 0,
+      ]);
+    }
+    return out;
+  };
+  return { ...stock, kernelFunc };
+}
+
+/** Whether `a` and `b` have rank ≥ 2 and the same leading (batch) dimensions. */
+function sameBatch(a: readonly number[], b: readonly number[]): boolean {
+  return a.length >= 2 && a.length === b.length && a.slice(0, -2).every((d, i) => d === b[i]);
+}
+
+/** `op(a)·op(b)` for `a`, `b` of shape `[...batch, ·, ·]` with the GEMM of csrc/kernels.c. */
+function nativeProduct(backend: WasmBackendInternals, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): TensorInfo {
+  const r = a.shape.length;
+  const outer = a.shape.slice(0, -2);
+  const batch = outer.reduce((p, d) => p * d, 1);
+  const [a1, a2] = a.shape.slice(r - 2);
+  const [b1, b2] = b.shape.slice(r - 2);
+  const [M, K] = tA ? [a2, a1] : [a1, a2];
+  const N = tB ? b1 : b2;
+  const out = backend.makeOutput([...outer, M, N], 'float32');
+  if (batch * M * N === 0) return out;
+  const native = activeNativeKernels();
+  const [pa, pb, pc] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
+  if (K === 0) {
+    native.zero(pc, batch * M * N);
+    return out;
+  }
+  // Strides of A(m, k) and B(k, n) as stored.
+  const [sam, sak] = tA ? [1, M] : [K, 1];
+  const [sbk, sbn] = tB ? [1, K] : [N, 1];
+  // Few rows: threads split the columns (each packs only its part of B); else the rows.
+  const nsplit = M < 4 * N && N >= 32 * native.threads ? 1 : 0;
+  const packPerThread = 256 * (nsplit ? Math.ceil(N / native.threads / 16) * 16 + 16 : N + 8);
+  const pack = native.malloc(native.threads * packPerThread * 4 + 64);
+  try {
+    const aligned = Math.ceil(pack / 64) * 64;
+    for (let i = 0; i < batch; i++) {
+      const [oa, ob, oc] = [pa + i * M * K * 4, pb + i * K * N * 4, pc + i * M * N * 4];
+      native.run('gemm', [oa, ob, oc, aligned, M, N, K, sam, sak, sbk, sbn, N, nsplit, packPerThread]);
+    }
+  } finally {
+    native.free(pack);
+  }
+  return out;
 }

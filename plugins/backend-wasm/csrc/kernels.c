@@ -1,0 +1,576 @@
+/*
+ * Training kernels for @keypoints/backend-wasm: wasm SIMD128, run on tfjs-backend-wasm's own
+ * (shared) memory by several instances of this module, one per thread.
+ *
+ * Rules that keep this module safe inside another module's memory:
+ *   - no data segments, no globals written, no stack use (no arrays whose address escapes, every
+ *     helper always_inline): csrc/build.sh checks the compiled module for all of this;
+ *   - every pointer comes from the caller (tensors and scratch allocated with tfjs's malloc);
+ *   - each entry point does the share `tid` of `nthreads` of its work; the caller runs every
+ *     thread's share and waits for all of them before using the result.
+ *
+ * Layouts are tfjs's: NHWC activations, HWIO filters [KH, KW, Cin, Cout], float32.
+ * Rebuild: plugins/backend-wasm/csrc/build.sh (Debian clang-14 + lld-14).
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define INLINE static inline __attribute__((always_inline))
+#define EXPORT(name) __attribute__((export_name(name)))
+
+INLINE int imin(int a, int b) { return a < b ? a : b; }
+INLINE int imax(int a, int b) { return a > b ? a : b; }
+
+/* [lo, hi) of `total` items for thread `tid` of `n`, in units of `unit` items. */
+INLINE void share(int total, int unit, int tid, int n, int *lo, int *hi) {
+  int units = (total + unit - 1) / unit;
+  int per = (units + n - 1) / n;
+  *lo = imin(total, tid * per * unit);
+  *hi = imin(total, (tid + 1) * per * unit);
+}
+
+INLINE void zero_floats(float *p, int count) {
+  if (count > 0) __builtin_memset(p, 0, (unsigned)count * 4u);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Conv2D filter gradient                                                                      */
+/*   dW[kh, kw, ci, co] = sum_{n, oh, ow} x[n, oh*sH + kh, ow*sW + kw, ci] * dy[n, oh, ow, co] */
+/* x is already padded (the caller pads it when the convolution has padding).                  */
+/* A GEMM with rows m = (kh, kw, ci) (offset off(m) = (kh*W + kw)*Cin + ci from a pixel's      */
+/* corner), columns co and the reduction over pixels; threads split the columns. Each image is */
+/* summed into `scratch` (same layout as dW) first, then added to dW, so float32 sums stay     */
+/* short.                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One MR x (4*NV) tile over one output row: acc(m, c) += sum_ow x[corner(ow) + off(m)] dy[ow, c]. */
+INLINE void dw_tile(const int mr, const int nv, const float *xrow, int xstep, int o0, int o1, int o2,
+                    int o3, int o4, int o5, const float *dyrow, int dystep, int ow_n, float *s,
+                    int sstride) {
+  v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+  v128_t a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  const float *xp = xrow;
+  const float *dp = dyrow;
+  for (int ow = 0; ow < ow_n; ow++) {
+    v128_t b0 = wasm_v128_load(dp);
+    v128_t b1 = nv > 1 ? wasm_v128_load(dp + 4) : b0;
+    v128_t x;
+    x = wasm_v128_load32_splat(xp + o0);
+    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x, b0));
+    if (nv > 1) a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x, b1));
+    if (mr > 1) {
+      x = wasm_v128_load32_splat(xp + o1);
+      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x, b0));
+      if (nv > 1) a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x, b1));
+    }
+    if (mr > 2) {
+      x = wasm_v128_load32_splat(xp + o2);
+      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x, b0));
+      if (nv > 1) a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x, b1));
+    }
+    if (mr > 3) {
+      x = wasm_v128_load32_splat(xp + o3);
+      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x, b0));
+      if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x, b1));
+    }
+    if (mr > 4) {
+      x = wasm_v128_load32_splat(xp + o4);
+      a40 = wasm_f32x4_add(a40, wasm_f32x4_mul(x, b0));
+      if (nv > 1) a41 = wasm_f32x4_add(a41, wasm_f32x4_mul(x, b1));
+    }
+    if (mr > 5) {
+      x = wasm_v128_load32_splat(xp + o5);
+      a50 = wasm_f32x4_add(a50, wasm_f32x4_mul(x, b0));
+      if (nv > 1) a51 = wasm_f32x4_add(a51, wasm_f32x4_mul(x, b1));
+    }
+    xp += xstep;
+    dp += dystep;
+  }
+#define DW_ACC(i, a0, a1)                                                              \
+  if (mr > i) {                                                                        \
+    float *q = s + i * sstride;                                                        \
+    wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a0));                         \
+    if (nv > 1) wasm_v128_store(q + 4, wasm_f32x4_add(wasm_v128_load(q + 4), a1));    \
+  }
+  DW_ACC(0, a00, a01) DW_ACC(1, a10, a11) DW_ACC(2, a20, a21)
+  DW_ACC(3, a30, a31) DW_ACC(4, a40, a41) DW_ACC(5, a50, a51)
+#undef DW_ACC
+}
+
+/* offs[m]: x offset of filter row m from a window's corner, precomputed by the caller (computing it
+   per tile costs divisions, ~15 % of the kernel). */
+INLINE void dw_tiles(const int mr, int m0, const float *xrow, int xstep, const int32_t *offs,
+                     const float *dyrow, int Cout, int ow_n, float *s, int ss, int c_vec) {
+  int o0 = offs[m0];
+  int o1 = mr > 1 ? offs[m0 + 1] : 0;
+  int o2 = mr > 2 ? offs[m0 + 2] : 0;
+  int o3 = mr > 3 ? offs[m0 + 3] : 0;
+  int o4 = mr > 4 ? offs[m0 + 4] : 0;
+  int o5 = mr > 5 ? offs[m0 + 5] : 0;
+  float *srow = s + m0 * ss;
+  int c = 0;
+  for (; c + 8 <= c_vec; c += 8)
+    dw_tile(mr, 2, xrow, xstep, o0, o1, o2, o3, o4, o5, dyrow + c, Cout, ow_n, srow + c, ss);
+  for (; c + 4 <= c_vec; c += 4)
+    dw_tile(mr, 1, xrow, xstep, o0, o1, o2, o3, o4, o5, dyrow + c, Cout, ow_n, srow + c, ss);
+}
+
+/*
+ * args: x, dy, dw, scratch (pointers), N, H, W, Cin (padded x), oH, oW, Cout, KH, KW, sH, sW,
+ * tc, psplit, offs (pointer: M int32 offsets ((kh*W + kw)*Cin + ci) of row m = (kh*KW + kw)*Cin + ci).
+ * dw: [KH*KW*Cin, Cout]. Each thread owns two private [M, tc] blocks at
+ * scratch + 2*t*M*tc (the image sum and the running total), so threads never write the same cache
+ * line while they work (scratch and tc keep 64-byte alignment).
+ * psplit = 0: thread t computes columns [t*tc, (t+1)*tc) (tc a multiple of 4) over all images and
+ *   copies them into dw.
+ * psplit = 1: thread t computes all columns (tc >= Cout) over its share of the images and leaves
+ *   its total in its block; the caller adds the blocks with `sum_blocks`. Used when there are few
+ *   output channels: every thread then streams whole rows of dy (conv1 of net2: 32 channels).
+ */
+EXPORT("conv2d_filter_grad")
+void conv2d_filter_grad(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  const float *dy = (const float *)args[1];
+  float *dw = (float *)args[2];
+  float *scratch = (float *)args[3];
+  int N = args[4], H = args[5], W = args[6], Cin = args[7];
+  int oH = args[8], oW = args[9], Cout = args[10], KH = args[11], KW = args[12];
+  int sH = args[13], sW = args[14], tc = args[15], psplit = args[16];
+  const int32_t *offs = (const int32_t *)args[17];
+  int M = KH * KW * Cin;
+  int c_lo = psplit ? 0 : tid * tc, c_hi = psplit ? Cout : imin(Cout, c_lo + tc);
+  int n_lo = 0, n_hi = N;
+  if (psplit) share(N, 1, tid, nthreads, &n_lo, &n_hi);
+  if (c_lo >= c_hi) return;
+  int cols = c_hi - c_lo;
+  int c_vec = cols & ~3;
+  float *img = scratch + (long)2 * tid * M * tc; /* [M, tc], column j = output column c_lo + j */
+  float *total = img + (long)M * tc;
+  zero_floats(total, M * tc);
+  for (int n = n_lo; n < n_hi; n++) {
+    zero_floats(img, M * tc);
+    for (int oh = 0; oh < oH; oh++) {
+      const float *xrow = x + ((long)(n * H + oh * sH) * W) * Cin;
+      const float *dyrow = dy + ((long)(n * oH + oh) * oW) * Cout + c_lo;
+      int m0 = 0;
+      for (; m0 + 6 <= M; m0 += 6)
+        dw_tiles(6, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec);
+      switch (M - m0) {
+        case 5: dw_tiles(5, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
+        case 4: dw_tiles(4, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
+        case 3: dw_tiles(3, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
+        case 2: dw_tiles(2, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
+        case 1: dw_tiles(1, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
+        default: break;
+      }
+      /* columns past the last multiple of 4 (Cout % 4 != 0): scalar */
+      for (int j = c_vec; j < cols; j++) {
+        for (int m = 0; m < M; m++) {
+          int off = offs[m];
+          float acc = 0;
+          for (int ow = 0; ow < oW; ow++) acc += xrow[ow * sW * Cin + off] * dyrow[ow * Cout + j];
+          img[m * tc + j] += acc;
+        }
+      }
+    }
+    for (int i = 0; i + 4 <= M * tc; i += 4)
+      wasm_v128_store(total + i, wasm_f32x4_add(wasm_v128_load(total + i), wasm_v128_load(img + i)));
+  }
+  if (!psplit)
+    for (int m = 0; m < M; m++) __builtin_memcpy(dw + (long)m * Cout + c_lo, total + (long)m * tc, (unsigned)cols * 4u);
+}
+
+/*
+ * out[m, c] = sum_t blocks[t][m, c] for t < count, where block t starts at blocks + t*bstride and
+ * has row stride ld (the totals conv2d_filter_grad leaves with psplit = 1).
+ * args: blocks, out (pointers), count, bstride, M, C, ld. Threads split the rows.
+ */
+EXPORT("sum_blocks")
+void sum_blocks(const int32_t *args, int tid, int nthreads) {
+  const float *blocks = (const float *)args[0];
+  float *out = (float *)args[1];
+  int count = args[2], bstride = args[3], M = args[4], C = args[5], ld = args[6];
+  int m_lo, m_hi;
+  share(M, 1, tid, nthreads, &m_lo, &m_hi);
+  for (int m = m_lo; m < m_hi; m++) {
+    for (int c = 0; c < C; c++) {
+      float acc = 0;
+      for (int t = 0; t < count; t++) acc += blocks[(long)t * bstride + (long)m * ld + c];
+      out[(long)m * C + c] = acc;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Column sums: out[c] = sum_p x[p, c] (tfjs Sum over the leading axes, e.g. a bias gradient). */
+/* Threads split the columns; 64-row float32 partial sums are folded into float64.             */
+/* args: x, out (pointers), P, C.                                                              */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("column_sums")
+void column_sums(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  float *out = (float *)args[1];
+  int P = args[2], C = args[3];
+  int c_lo, c_hi;
+  share(C, 4, tid, nthreads, &c_lo, &c_hi);
+  int c = c_lo;
+  for (; c + 16 <= c_hi; c += 16) {
+    v128_t d0 = wasm_f64x2_splat(0), d1 = d0, d2 = d0, d3 = d0, d4 = d0, d5 = d0, d6 = d0, d7 = d0;
+    for (int p0 = 0; p0 < P; p0 += 64) {
+      int p1 = imin(P, p0 + 64);
+      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+      for (int p = p0; p < p1; p++) {
+        const float *r = x + (long)p * C + c;
+        s0 = wasm_f32x4_add(s0, wasm_v128_load(r));
+        s1 = wasm_f32x4_add(s1, wasm_v128_load(r + 4));
+        s2 = wasm_f32x4_add(s2, wasm_v128_load(r + 8));
+        s3 = wasm_f32x4_add(s3, wasm_v128_load(r + 12));
+      }
+#define FOLD(s, lo, hi)                                                                      \
+  lo = wasm_f64x2_add(lo, wasm_f64x2_promote_low_f32x4(s));                                  \
+  hi = wasm_f64x2_add(hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1)));
+      FOLD(s0, d0, d1) FOLD(s1, d2, d3) FOLD(s2, d4, d5) FOLD(s3, d6, d7)
+    }
+#define DEMOTE(lo, hi) wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5)
+    wasm_v128_store(out + c, DEMOTE(d0, d1));
+    wasm_v128_store(out + c + 4, DEMOTE(d2, d3));
+    wasm_v128_store(out + c + 8, DEMOTE(d4, d5));
+    wasm_v128_store(out + c + 12, DEMOTE(d6, d7));
+  }
+  for (; c + 4 <= c_hi; c += 4) {
+    v128_t d0 = wasm_f64x2_splat(0), d1 = d0;
+    for (int p0 = 0; p0 < P; p0 += 64) {
+      int p1 = imin(P, p0 + 64);
+      v128_t s0 = wasm_f32x4_splat(0);
+      for (int p = p0; p < p1; p++) s0 = wasm_f32x4_add(s0, wasm_v128_load(x + (long)p * C + c));
+      FOLD(s0, d0, d1)
+    }
+    wasm_v128_store(out + c, DEMOTE(d0, d1));
+  }
+#undef FOLD
+#undef DEMOTE
+  for (; c < c_hi; c++) {
+    double acc = 0;
+    for (int p = 0; p < P; p++) acc += x[(long)p * C + c];
+    out[c] = (float)acc;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Max-pool gradient with first-max routing (TensorFlow's and the tfjs cpu backend's rule: a   */
+/* window's gradient goes to its first maximum in raster order; NaN never wins; a window of    */
+/* only padding or NaN routes nothing).                                                        */
+/* args: x, dy, dx (pointers), N, H, W, C, oH, oW, KH, KW, sH, sW, padTop, padLeft.            */
+/* Threads split the images (windows of one image may overlap, images never do).               */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("max_pool_grad")
+void max_pool_grad(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  const float *dy = (const float *)args[1];
+  float *dx = (float *)args[2];
+  int N = args[3], H = args[4], W = args[5], C = args[6], oH = args[7], oW = args[8];
+  int KH = args[9], KW = args[10], sH = args[11], sW = args[12], pt = args[13], pl = args[14];
+  int n_lo, n_hi;
+  share(N, 1, tid, nthreads, &n_lo, &n_hi);
+  const long img = (long)H * W * C;
+  const v128_t neg_inf = wasm_f32x4_splat(-__builtin_inff());
+  /* Windows that tile the input without overlap or padding: each dx element is written once. */
+  const int tiled = sH == KH && sW == KW && pt == 0 && pl == 0;
+  for (int n = n_lo; n < n_hi; n++) {
+    const float *xi = x + n * img;
+    float *dxi = dx + n * img;
+    if (!tiled) {
+      zero_floats(dxi, (int)img);
+    } else {
+      /* rows and columns no window covers */
+      for (int h = oH * KH; h < H; h++) zero_floats(dxi + (long)h * W * C, W * C);
+      if (oW * KW < W)
+        for (int h = 0; h < oH * KH; h++) zero_floats(dxi + ((long)h * W + oW * KW) * C, (W - oW * KW) * C);
+    }
+    for (int oh = 0; oh < oH; oh++) {
+      int h0 = oh * sH - pt;
+      int kh_lo = imax(0, -h0), kh_hi = imin(KH, H - h0);
+      for (int ow = 0; ow < oW; ow++) {
+        int w0 = ow * sW - pl;
+        int kw_lo = imax(0, -w0), kw_hi = imin(KW, W - w0);
+        const float *g = dy + (((long)n * oH + oh) * oW + ow) * C;
+        int c = 0;
+        for (; c + 4 <= C; c += 4) {
+          v128_t best = neg_inf;
+          v128_t at = wasm_i32x4_splat(-1);
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              v128_t v = wasm_v128_load(xi + ((long)(h0 + kh) * W + (w0 + kw)) * C + c);
+              v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(kh * KW + kw), at, gt);
+            }
+          }
+          v128_t gv = wasm_v128_load(g + c);
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              v128_t hit = wasm_i32x4_eq(at, wasm_i32x4_splat(kh * KW + kw));
+              float *p = dxi + ((long)(h0 + kh) * W + (w0 + kw)) * C + c;
+              if (tiled) {
+                wasm_v128_store(p, wasm_v128_and(gv, hit));
+              } else if (wasm_v128_any_true(hit)) {
+                wasm_v128_store(p, wasm_f32x4_add(wasm_v128_load(p), wasm_v128_and(gv, hit)));
+              }
+            }
+          }
+        }
+        for (; c < C; c++) {
+          float best = -__builtin_inff();
+          int at = -1;
+          for (int kh = kh_lo; kh < kh_hi; kh++) {
+            for (int kw = kw_lo; kw < kw_hi; kw++) {
+              long q = ((long)(h0 + kh) * W + (w0 + kw)) * C + c;
+              if (tiled) dxi[q] = 0;
+              if (xi[q] > best) {
+                best = xi[q];
+                at = (int)q;
+              }
+            }
+          }
+          if (at >= 0) dxi[at] += g[c];
+        }
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* ReLU gradient: dx = dy * step(x), step(x) = x > 0 ? 1 : 0 (NaN for NaN), exactly as tfjs's   */
+/* stock gradient mul(dy, step(x)) computes it, in one pass.                                   */
+/* args: dy, x, dx (pointers), size. Threads split the elements.                               */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("relu_grad")
+void relu_grad(const int32_t *args, int tid, int nthreads) {
+  const float *dy = (const float *)args[0];
+  const float *x = (const float *)args[1];
+  float *dx = (float *)args[2];
+  int size = args[3];
+  int lo, hi;
+  share(size, 64, tid, nthreads, &lo, &hi);
+  const v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  int i = lo;
+  for (; i + 4 <= hi; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(v, zero));
+    step = wasm_v128_or(step, wasm_v128_and(v, wasm_f32x4_ne(v, v)));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < hi; i++) {
+    float v = x[i];
+    dx[i] = dy[i] * (v != v ? v : v > 0 ? 1.0f : 0.0f);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Spread and pad: out[n, top + i*sH, left + j*sW, :] = in[n, i, j, :], zero elsewhere (rows   */
+/* or columns that land outside out are dropped: negative padding crops). With sH = sW = 1 it  */
+/* pads; with strides it inserts the zeros of a transposed convolution.                        */
+/* args: in, out (pointers), N, h, w, C, Ho, Wo, top, left, sH, sW. Threads split the images.  */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("spread_pad")
+void spread_pad(const int32_t *args, int tid, int nthreads) {
+  const float *in = (const float *)args[0];
+  float *out = (float *)args[1];
+  int N = args[2], h = args[3], w = args[4], C = args[5], Ho = args[6], Wo = args[7];
+  int top = args[8], left = args[9], sH = args[10], sW = args[11];
+  int n_lo, n_hi;
+  share(N, 1, tid, nthreads, &n_lo, &n_hi);
+  for (int n = n_lo; n < n_hi; n++) {
+    float *o = out + (long)n * Ho * Wo * C;
+    zero_floats(o, Ho * Wo * C);
+    for (int i = 0; i < h; i++) {
+      int r = top + i * sH;
+      if (r < 0 || r >= Ho) continue;
+      const float *src = in + ((long)n * h + i) * w * C;
+      float *dst = o + (long)r * Wo * C;
+      if (sW == 1) {
+        int j0 = imax(0, -left), j1 = imin(w, Wo - left);
+        if (j1 > j0) __builtin_memcpy(dst + (long)(left + j0) * C, src + (long)j0 * C, (unsigned)(j1 - j0) * C * 4u);
+      } else {
+        for (int j = 0; j < w; j++) {
+          int col = left + j * sW;
+          if (col < 0 || col >= Wo) continue;
+          __builtin_memcpy(dst + (long)col * C, src + (long)j * C, (unsigned)C * 4u);
+        }
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Filter for the input gradient: out[kh, kw, co, ci] = f[KH-1-kh, KW-1-kw, ci, co].           */
+/* args: f, out (pointers), KH, KW, Cin, Cout. Thread 0 does it all (filters are small).       */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("flip_filter")
+void flip_filter(const int32_t *args, int tid, int nthreads) {
+  (void)nthreads;
+  if (tid != 0) return;
+  const float *f = (const float *)args[0];
+  float *out = (float *)args[1];
+  int KH = args[2], KW = args[3], Cin = args[4], Cout = args[5];
+  for (int kh = 0; kh < KH; kh++)
+    for (int kw = 0; kw < KW; kw++) {
+      const float *src = f + ((long)(KH - 1 - kh) * KW + (KW - 1 - kw)) * Cin * Cout;
+      float *dst = out + ((long)kh * KW + kw) * Cout * Cin;
+      for (int ci = 0; ci < Cin; ci++)
+        for (int co = 0; co < Cout; co++) dst[co * Cin + ci] = src[ci * Cout + co];
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Matrix products on all threads. tfjs-backend-wasm's XNNPACK path re-packs the whole          */
+/* "weights" operand on every call (in training a new tensor each step: 31 MB for net2's first */
+/* dense layer) and runs transposed operands on a scalar loop.                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * C[M, N] = A·B with A(m, k) = a[m*sam + k*sak] and B(k, n) = b[k*sbk + n*sbn]: any strides, so
+ * A, Aᵀ, B and Bᵀ stored row-major all work; C row-major with row stride ldc.
+ * For each 256-deep slice of k, a thread copies its columns of B into contiguous [k][8] panels
+ * (so the inner loop streams them; strided rows of a wide B defeat the prefetchers), then runs
+ * 6-row x 8-column register tiles (dw_tile's kernel) with the panels as the vector operand.
+ * Threads split the columns of C (nsplit = 1: for few rows, each thread packs only its own
+ * columns) or its rows (nsplit = 0: each thread packs the whole slice of B).
+ * args: a, b, c, pack (pointers), M, N, K, sam, sak, sbk, sbn, ldc, nsplit, pack floats per thread.
+ */
+#define GEMM_KC 256
+
+INLINE void pack_panel(const int w, const float *b, int sbk, int sbn, int kc, float *out) {
+  if (sbn == 1) {
+    for (int k = 0; k < kc; k++) {
+      const float *r = b + (long)k * sbk;
+      wasm_v128_store(out + k * w, wasm_v128_load(r));
+      if (w == 8) wasm_v128_store(out + k * w + 4, wasm_v128_load(r + 4));
+    }
+  } else if (sbk == 1) {
+    /* columns of B are contiguous in k: 4 x 4 transposes */
+    int k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      for (int j = 0; j < w; j += 4) {
+        v128_t r0 = wasm_v128_load(b + (long)(j + 0) * sbn + k);
+        v128_t r1 = wasm_v128_load(b + (long)(j + 1) * sbn + k);
+        v128_t r2 = wasm_v128_load(b + (long)(j + 2) * sbn + k);
+        v128_t r3 = wasm_v128_load(b + (long)(j + 3) * sbn + k);
+        v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+        v128_t t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+        v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        wasm_v128_store(out + (k + 0) * w + j, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+        wasm_v128_store(out + (k + 1) * w + j, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+        wasm_v128_store(out + (k + 2) * w + j, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+        wasm_v128_store(out + (k + 3) * w + j, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+      }
+    }
+    for (; k < kc; k++)
+      for (int j = 0; j < w; j++) out[k * w + j] = b[(long)j * sbn + k];
+  } else {
+    for (int k = 0; k < kc; k++)
+      for (int j = 0; j < w; j++) out[k * w + j] = b[(long)k * sbk + (long)j * sbn];
+  }
+}
+
+INLINE void nn_tiles(const int nv, const float *a, int sam, int sak, const float *panel, int kc, float *c,
+                     int ldc, int m_lo, int m_hi) {
+  for (int m0 = m_lo; m0 < m_hi; m0 += 6) {
+    int mr = imin(6, m_hi - m0);
+    const float *pa = a + (long)m0 * sam;
+    float *pc = c + (long)m0 * ldc;
+    switch (mr) {
+      case 6: dw_tile(6, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, 4 * sam, 5 * sam, panel, 4 * nv, kc, pc, ldc); break;
+      case 5: dw_tile(5, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, 4 * sam, 0, panel, 4 * nv, kc, pc, ldc); break;
+      case 4: dw_tile(4, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
+      case 3: dw_tile(3, nv, pa, sak, 0, sam, 2 * sam, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
+      case 2: dw_tile(2, nv, pa, sak, 0, sam, 0, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
+      default: dw_tile(1, nv, pa, sak, 0, 0, 0, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
+    }
+  }
+}
+
+EXPORT("gemm")
+void gemm(const int32_t *args, int tid, int nthreads) {
+  const float *a = (const float *)args[0];
+  const float *b = (const float *)args[1];
+  float *c = (float *)args[2];
+  float *pack = (float *)args[3] + (long)tid * args[13];
+  int M = args[4], N = args[5], K = args[6], sam = args[7], sak = args[8], sbk = args[9], sbn = args[10];
+  int ldc = args[11], nsplit = args[12];
+  int m_lo = 0, m_hi = M, n_lo = 0, n_hi = N;
+  if (nsplit) share(N, 16, tid, nthreads, &n_lo, &n_hi);
+  else share(M, 6, tid, nthreads, &m_lo, &m_hi);
+  if (m_lo >= m_hi || n_lo >= n_hi) return;
+  for (int m = m_lo; m < m_hi; m++) zero_floats(c + (long)m * ldc + n_lo, n_hi - n_lo);
+  int n8 = n_lo + ((n_hi - n_lo) & ~7);
+  int n4 = n_lo + ((n_hi - n_lo) & ~3);
+  for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+    int kc = imin(GEMM_KC, K - k0);
+    const float *ak = a + (long)k0 * sak;
+    const float *bk = b + (long)k0 * sbk;
+    float *panel = pack;
+    for (int n = n_lo; n < n8; n += 8, panel += 8 * kc) pack_panel(8, bk + (long)n * sbn, sbk, sbn, kc, panel);
+    if (n4 > n8) pack_panel(4, bk + (long)n8 * sbn, sbk, sbn, kc, panel);
+    /* rows of 6 outer: the A tile stays in L1 while the packed panels stream from L2 */
+    for (int m0 = m_lo; m0 < m_hi; m0 += 6) {
+      int m1 = imin(m_hi, m0 + 6);
+      panel = pack;
+      for (int n = n_lo; n < n8; n += 8, panel += 8 * kc) nn_tiles(2, ak, sam, sak, panel, kc, c + n, ldc, m0, m1);
+      if (n4 > n8) nn_tiles(1, ak, sam, sak, panel, kc, c + n8, ldc, m0, m1);
+    }
+    for (int m = m_lo; m < m_hi; m++) {
+      for (int j = n4; j < n_hi; j++) {
+        float acc = 0;
+        for (int k = 0; k < kc; k++) acc += ak[(long)m * sam + (long)k * sak] * bk[(long)k * sbk + (long)j * sbn];
+        c[(long)m * ldc + j] += acc;
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Epilogue of a fused dense layer: c[m, n] = act(c[m, n] + bias[n]), act = identity or ReLU.   */
+/* args: c, bias (0 for none) (pointers), M, N, relu. Threads split the rows.                  */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("bias_act")
+void bias_act(const int32_t *args, int tid, int nthreads) {
+  float *c = (float *)args[0];
+  const float *bias = (const float *)args[1];
+  int M = args[2], N = args[3], relu = args[4];
+  int m_lo, m_hi;
+  share(M, 1, tid, nthreads, &m_lo, &m_hi);
+  const v128_t z = wasm_f32x4_splat(0);
+  for (int m = m_lo; m < m_hi; m++) {
+    float *row = c + (long)m * N;
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+      v128_t v = wasm_v128_load(row + n);
+      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + n));
+      if (relu) v = wasm_f32x4_max(v, z);
+      wasm_v128_store(row + n, v);
+    }
+    for (; n < N; n++) {
+      float v = row[n] + (bias ? bias[n] : 0);
+      row[n] = relu && v < 0 ? 0 : v;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Row gather (tfjs GatherV2 on axis 0, e.g. the batches model.fit slices out of its data):     */
+/* out[i, :] = x[idx[i], :] for 4-byte elements; indices are checked by the caller.            */
+/* args: x, idx, out (pointers), count, row (elements per row). Threads split the rows.        */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("gather_rows")
+void gather_rows(const int32_t *args, int tid, int nthreads) {
+  const int32_t *x = (const int32_t *)args[0];
+  const int32_t *idx = (const int32_t *)args[1];
+  int32_t *out = (int32_t *)args[2];
+  int count = args[3], row = args[4];
+  int lo, hi;
+  share(count, 1, tid, nthreads, &lo, &hi);
+  for (int i = lo; i < hi; i++)
+    __builtin_memcpy(out + (long)i * row, x + (long)idx[i] * row, (unsigned)row * 4u);
+}

@@ -1,0 +1,83 @@
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { wrapFusedMatMul, wrapTransposedBatchMatMul } from './batch-mat-mul.kernel.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.kernel.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.kernel.js';
+import { gatherConfig } from './gather.kernel.js';
+import { maxPoolGradConfig } from './max-pool-grad.kernel.js';
+import { reluGradConfig, reluGradientConfig } from './relu-grad.kernel.js';
+import { castConfig, sharedIdentityConfig } from './shared-buffer.kernel.js';
+import { sumConfig } from './sum.kernel.js';
+
+type Tf = typeof import('@tensorflow/tfjs');
+
+/** Marks the kernels this package registered, so that installing again is a no-op. */
+const OURS = Symbol.for('keypoints.wasm.trainingKernel');
+
+/** Names of the wasm kernels {@link installTrainingKernels} registers or wraps. */
+export const TRAINING_KERNEL_NAMES = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Sum',
+  'Identity',
+  'Cast',
+  'GatherV2',
+  'KeypointsReluGrad',
+] as const;
+
+function mark(config: KernelConfig): KernelConfig {
+  return Object.assign(config, { [OURS]: true });
+}
+
+/** Whether `config` was registered by this package. */
+export function isTrainingKernel(config: KernelConfig | undefined): boolean {
+  return config !== undefined && (config as unknown as Record<symbol, boolean>)[OURS] === true;
+}
+
+/**
+ * Register this package's training kernels for the `wasm` backend (idempotent). Must run after
+ * `@tensorflow/tfjs-backend-wasm` registered its kernels; the wrappers call the stock kernels.
+ *
+ * - new: `Conv2DBackpropFilter` (tfjs-backend-wasm has none: no conv layer could train);
+ * - faster: `Conv2DBackpropInput` (XNNPACK conv of the flipped filter), `Sum` over leading axes
+ *   and `MaxPoolGrad` (wasm SIMD, all threads), transposed `BatchMatMul` (explicit transpose);
+ * - fixed: `MaxPoolGrad` routes to the first maximum, also when it is ≤ 0;
+ * - no copies: `Identity` and same-dtype `Cast` share the buffer;
+ * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads;
+ * - fused: the `Relu` gradient runs one wasm pass (`KeypointsReluGrad`) on the wasm backend and
+ *   the stock gradient elsewhere (tfjs keeps one gradient per op for all backends).
+ */
+export function installTrainingKernels(tf: Tf): void {
+  const stock = (name: string): KernelConfig => {
+    const config = tf.getKernel(name, 'wasm');
+    if (config === undefined) throw new Error(`tfjs-backend-wasm has no '${name}' kernel to build on`);
+    return config;
+  };
+  const replace = (make: () => KernelConfig, name: string): void => {
+    const current = tf.getKernel(name, 'wasm');
+    if (isTrainingKernel(current)) return;
+    const config = mark(make());
+    if (current !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  };
+  replace(() => ({ ...conv2dBackpropFilterConfig }), 'Conv2DBackpropFilter');
+  replace(() => conv2dBackpropInputConfig(stock('Conv2D').kernelFunc), 'Conv2DBackpropInput');
+  replace(() => ({ ...maxPoolGradConfig }), 'MaxPoolGrad');
+  replace(() => ({ ...sharedIdentityConfig }), 'Identity');
+  replace(() => sumConfig(stock('Sum')), 'Sum');
+  replace(() => gatherConfig(stock('GatherV2')), 'GatherV2');
+  replace(() => castConfig(stock('Cast')), 'Cast');
+  replace(() => wrapFusedMatMul(stock('_FusedMatMul')), '_FusedMatMul');
+  replace(() => ({ ...reluGradConfig }), reluGradConfig.kernelName);
+  const relu = tf.getGradient('Relu');
+  if (relu !== undefined && !isTrainingKernel(relu as unknown as KernelConfig)) {
+    tf.unregisterGradient('Relu');
+    tf.registerGradient(Object.assign(reluGradientConfig(tf, relu), { [OURS]: true }));
+  }
+  replace(() => {
+    const wrapped = wrapTransposedBatchMatMul(stock('BatchMatMul'), stock('Transpose').kernelFunc);
+    return { ...wrapped };
+  }, 'BatchMatMul');
+}

@@ -1,0 +1,24 @@
+import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` the kernels of this package use. */
+export interface WasmBackendInternals {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
+  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
+  disposeData(dataId: object): boolean;
+  incRef(dataId: object): void;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function heapOffset(backend: WasmBackendInternals, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset >>> 0;
+}
+
+/** Call another kernel function of the same backend at kernel level (no engine bookkeeping). */
+export function callKernel(
+  kernel: KernelFunc,
+  backend: WasmBackendInternals,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap,
+): TensorInfo {
+  return kernel({ inputs, backend: backend as never, attrs }) as TensorInfo;
+}

@@ -1,0 +1,12 @@
+export { BENCH_NETS, buildBenchNet } from './nets.js';
+export type { BenchNet } from './nets.js';
+export { machineInfo } from './machine.js';
+export type { MachineInfo } from './machine.js';
+export { median, rate } from './stats.js';
+export type { Rate } from './stats.js';
+export { TFJS_BENCH_BACKENDS, benchTfjs } from './tfjs-train.bench.js';
+export type { NetBenchResult, StepProfile, TfjsBenchBackend, TfjsBenchOptions, TfjsBenchResult } from './tfjs-train.bench.js';
+export { benchTorch, findTorch } from './torch.js';
+export type { TorchBenchResult, TorchPython } from './torch.js';
+export { defaultThreadCounts, formatTable, runTrainBench, writeReport } from './train.js';
+export type { BenchRow, TrainBenchOptions, TrainBenchReport } from './train.js';
