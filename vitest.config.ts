@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // One test file at a time: the wasm backend already uses every core, and running files in
+    // parallel oversubscribes the two cores (slower, and see the wasm-backend hang note).
+    fileParallelism: false,
   },
 });
