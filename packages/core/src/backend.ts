@@ -72,6 +72,36 @@ export async function selectBackend(
   );
 }
 
+/** The part of the tfjs namespace {@link activateTfjsBackend} needs (core does not import tfjs). */
+export interface TfjsBackendSwitch {
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+}
+
+/**
+ * Make a registered tfjs backend current and wait until it is ready. tfjs's `setBackend` reports a
+ * failed initialisation by returning `false` (and a console warning); this turns that, and a
+ * throw, into a {@link BackendInitError} of `plugin`.
+ *
+ * @param whenFalse the message (with its remedy) when `setBackend` returns false.
+ * @throws {BackendInitError} when `setBackend` throws or returns false.
+ */
+export async function activateTfjsBackend(
+  tf: TfjsBackendSwitch,
+  backendName: string,
+  plugin: string,
+  whenFalse: string,
+): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(backendName);
+  } catch (error) {
+    throw new BackendInitError(plugin, `tf.setBackend('${backendName}') threw: ${(error as Error).message}`, { cause: error });
+  }
+  if (!ok) throw new BackendInitError(plugin, whenFalse);
+  await tf.ready();
+}
+
 function aliasOf(name: string): string {
   return name === 'tensorflow' ? 'node' : name;
 }

@@ -34,8 +34,8 @@ export type { KeypointsErrorCode, DataLocation } from './errors.js';
 export { SeededRandom } from './rng.js';
 export { systemClock, consoleLogger, silentLogger } from './clock.js';
 export type { Clock, Logger } from './clock.js';
-export { selectBackend } from './backend.js';
-export type { BackendPlugin, BackendSelection } from './backend.js';
+export { selectBackend, activateTfjsBackend } from './backend.js';
+export type { BackendPlugin, BackendSelection, TfjsBackendSwitch } from './backend.js';
 export {
   BACKEND_PLUGINS,
   BACKEND_NAME,

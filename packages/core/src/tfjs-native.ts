@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { activateTfjsBackend } from './backend.js';
 import { BackendInitError } from './errors.js';
 
 /** The tfjs backend name both native packages register. */
@@ -129,22 +130,13 @@ export async function initNativeBackend(
         `its @tensorflow/tfjs version must match (check \`npm ls @tensorflow/tfjs-core\`, expected ${TFJS_NATIVE_VERSION})`,
     );
   }
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend(TFJS_NATIVE_BACKEND);
-  } catch (error) {
-    throw new BackendInitError(plugin, `tf.setBackend('${TFJS_NATIVE_BACKEND}') threw: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (!ok) {
-    throw new BackendInitError(
-      plugin,
-      `tf.setBackend('${TFJS_NATIVE_BACKEND}') returned false: ${packageName} loaded but its backend failed to ` +
-        `initialise (tfjs logged the reason above); rebuild it (\`npm rebuild ${packageName}\`) or pick another backend (\`--backend wasm\`)`,
-    );
-  }
-  await tf.ready();
+  await activateTfjsBackend(
+    tf,
+    TFJS_NATIVE_BACKEND,
+    plugin,
+    `tf.setBackend('${TFJS_NATIVE_BACKEND}') returned false: ${packageName} loaded but its backend failed to ` +
+      `initialise (tfjs logged the reason above); rebuild it (\`npm rebuild ${packageName}\`) or pick another backend (\`--backend wasm\`)`,
+  );
 
   if (flavour.requireGpu) {
     const usingGpu = (tf.backend() as { isUsingGpuDevice?: unknown }).isUsingGpuDevice;

@@ -1,4 +1,4 @@
-import { BackendInitError } from '@keypoints/core';
+import { BackendInitError, activateTfjsBackend } from '@keypoints/core';
 import type { BackendPlugin } from '@keypoints/core';
 
 /** tfjs backend name of the pure-JS backend. */
@@ -42,19 +42,10 @@ async function initCpu(): Promise<void> {
         'reinstall @tensorflow/tfjs (`npm install @tensorflow/tfjs@4.22.0`)',
     );
   }
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend(CPU_BACKEND_NAME);
-  } catch (error) {
-    throw new BackendInitError(CPU_BACKEND_NAME, `tf.setBackend('cpu') threw: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (!ok) {
-    throw new BackendInitError(
-      CPU_BACKEND_NAME,
-      "tf.setBackend('cpu') returned false (tfjs logged the reason above); reinstall @tensorflow/tfjs (`npm install @tensorflow/tfjs@4.22.0`)",
-    );
-  }
-  await tf.ready();
+  await activateTfjsBackend(
+    tf,
+    CPU_BACKEND_NAME,
+    CPU_BACKEND_NAME,
+    "tf.setBackend('cpu') returned false (tfjs logged the reason above); reinstall @tensorflow/tfjs (`npm install @tensorflow/tfjs@4.22.0`)",
+  );
 }

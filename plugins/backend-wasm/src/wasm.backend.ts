@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
-import { BackendInitError, ConfigError } from '@keypoints/core';
+import { BackendInitError, ConfigError, activateTfjsBackend } from '@keypoints/core';
 import type { BackendPlugin } from '@keypoints/core';
 import { installTrainingKernels } from './kernels/training-kernels.js';
 import { loadThreadedSimdModule, unrefWorkers, withCoresFor } from './loader/threaded-simd.loader.js';
@@ -199,16 +199,12 @@ async function initWasm(
     tf.registerGradient(gradient);
   }
 
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend(WASM_BACKEND_NAME);
-  } catch (error) {
-    throw new BackendInitError('wasm', `tf.setBackend('wasm') threw: ${(error as Error).message}`, { cause: error });
-  }
-  if (!ok) {
-    throw new BackendInitError('wasm', "tf.setBackend('wasm') returned false after the module started; restart the process");
-  }
-  await tf.ready();
+  await activateTfjsBackend(
+    tf,
+    WASM_BACKEND_NAME,
+    'wasm',
+    "tf.setBackend('wasm') returned false after the module started; restart the process",
+  );
 }
 
 const EMSCRIPTEN_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
