@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError, FULL_KEYPOINT_SET, KAGGLE_KEYPOINTS, consoleLogger, rmsePixelsFromMse, type Logger } from '@keypoints/core';
 import { readKaggleCsv, toDataset, type Dataset } from '@keypoints/data';
 import { loadModel } from '@keypoints/models';
-import { evaluateMse } from '@keypoints/training';
 import { initBackend } from './backends.js';
 import { loadRunData, readRunConfig } from './train.js';
 
@@ -44,8 +43,7 @@ export async function evaluateRun(
   } else {
     data = (await loadRunData(config)).validation;
   }
-  const mse = await evaluateMse(model, data);
-  const perKeypointRmsePx = perKeypoint(model, data);
+  const { mse, perKeypointRmsePx } = squaredErrors(model, data);
   model.dispose();
   return { runDir, on: options.data ?? 'validation', count: data.count, rmsePx: rmsePixelsFromMse(mse), perKeypointRmsePx };
 }
@@ -71,7 +69,15 @@ async function joinTestSet(imagesFile: string, keypointsFile: string): Promise<D
   return toDataset({ ...images, columns: FULL_KEYPOINT_SET.columns, keypoints: joined }, FULL_KEYPOINT_SET, { dropIncomplete: false });
 }
 
-function perKeypoint(model: tf.LayersModel, data: Dataset, batchSize = 256): Record<string, number> {
+/**
+ * One batched prediction pass: the masked MSE (normalized units) overall and the RMSE (px) per
+ * keypoint (x and y together).
+ */
+function squaredErrors(
+  model: tf.LayersModel,
+  data: Dataset,
+  batchSize = 256,
+): { mse: number; perKeypointRmsePx: Record<string, number> } {
   const k = FULL_KEYPOINT_SET.columns.length;
   const se = new Float64Array(k / 2);
   const n = new Float64Array(k / 2);
@@ -88,5 +94,9 @@ function perKeypoint(model: tf.LayersModel, data: Dataset, batchSize = 256): Rec
       }
     }
   }
-  return Object.fromEntries(KAGGLE_KEYPOINTS.map((name, j) => [name, rmsePixelsFromMse(se[j] / n[j])]));
+  const total = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
+  return {
+    mse: total(se) / total(n),
+    perKeypointRmsePx: Object.fromEntries(KAGGLE_KEYPOINTS.map((name, j) => [name, rmsePixelsFromMse(se[j] / n[j])])),
+  };
 }
