@@ -45,6 +45,8 @@ export async function plotRuns(
   files.push(join(outDir, 'learning-curves.svg'), join(outDir, 'learning-curves.png'));
 
   const n = options.faces ?? 16;
+  // Runs of one experiment usually share their data and split: load each distinct split once.
+  const splits = new Map<string, ReturnType<typeof loadRunData>>();
   if (n > 0) {
     for (const dir of dirs) {
       if (!existsSync(join(dir, 'model', 'model.json'))) {
@@ -53,7 +55,9 @@ export async function plotRuns(
       }
       const config = await readRunConfig(dir);
       await initBackend(options.backend ?? config.backend, logger);
-      const { validation } = await loadRunData(config);
+      const key = JSON.stringify([config.data, config.maxRows, config.validationFraction, config.groupBy, config.seed]);
+      if (!splits.has(key)) splits.set(key, loadRunData(config));
+      const { validation } = await splits.get(key)!;
       const model = await loadModel(join(dir, 'model'));
       const count = Math.min(n, validation.count);
       const k = validation.keypointSet.columns.length;
