@@ -256,7 +256,7 @@ export class Trainer {
         validationCount: validation?.count ?? 0,
         parameters: model.countParams(),
       });
-      const [inputShape] = [model.inputs[0].shape.slice(1) as number[]];
+      const inputShape = model.inputs[0].shape.slice(1) as number[];
       const outputs = model.outputs[0].shape[1] as number;
 
       for (; epoch < options.epochs; ) {
@@ -279,11 +279,9 @@ export class Trainer {
             return optimizer.minimize(() => maskedMse(model.apply(x, { training: true }) as tf.Tensor, y, m), true, variables)!;
           });
           // Weighted running sum kept on the device; read once per epoch unless per-batch values are needed.
-          const weighted = tf.tidy(() => cost.mul(batch.size) as tf.Scalar);
-          const next = lossTensor ? tf.tidy(() => lossTensor!.add(weighted) as tf.Scalar) : tf.keep(weighted.clone());
-          lossTensor?.dispose();
-          weighted.dispose();
-          lossTensor = next;
+          const previous = lossTensor;
+          lossTensor = tf.tidy(() => (previous ? previous.add(cost.mul(batch.size)) : cost.mul(batch.size)) as tf.Scalar);
+          previous?.dispose();
           seen += batch.size;
           if (needBatchLoss) {
             const loss = (await cost.data())[0];
