@@ -1,5 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { SPECIALIST_KEYPOINT_SETS } from '@keypoints/core';
+
+/** Keypoint sets a run can train: `full` (all 30 columns) or one of Nouri's six specialist groups. */
+export const KEYPOINT_SET_NAMES = ['full', ...SPECIALIST_KEYPOINT_SETS.map((s) => s.name)] as [string, ...string[]];
 
 /** The embedded default training set (converted YouTube-Faces sample, see data/sample/README.md). */
 export const DEFAULT_TRAINING_DATA = fileURLToPath(new URL('../../../data/sample/training.csv.gz', import.meta.url));
@@ -40,6 +44,31 @@ export const TrainConfigSchema = z
     dropout: z.boolean().default(false),
     /** CNN padding (`valid` as in Nouri 2014). */
     padding: z.enum(['valid', 'same']).default('valid'),
+    /**
+     * Keypoints the model predicts: `full` (30 columns) or a specialist group (`eye_center`, `nose_tip`,
+     * `mouth_corners_top_lip`, `mouth_bottom_lip`, `eye_corners`, `eyebrows`; Nouri 2014 kfkd.py
+     * `SPECIALIST_SETTINGS`). A specialist trains on the rows that have its own columns; its default
+     * epochs are round(4e6 / rows) and its default patience 200, as in kfkd.py.
+     */
+    keypoints: z.enum(KEYPOINT_SET_NAMES).default('full'),
+    /**
+     * Run directory of a trained CNN whose weights initialise every layer except the output
+     * (supervised pre-training, Nouri 2014 `fit_specialists(fname_pretrain)`); same preset required.
+     */
+    pretrained: z.string().min(1).optional(),
+    /**
+     * Rows missing some of the run's keypoints: `drop` them (Nouri's `dropna()`, default) or keep them
+     * and `mask` the missing targets out of the loss (they contribute nothing).
+     */
+    missing: z.enum(['drop', 'mask']).default('drop'),
+    /**
+     * A Kaggle keypoint table (e.g. the real `training_keypoints_only.csv`) whose missing-value pattern
+     * is transplanted onto the **training** rows (seeded), to reproduce Kaggle's missing keypoints on a
+     * complete set; validation stays complete.
+     */
+    missingLike: z.string().min(1).optional(),
+    /** Threads of the wasm backend; default every core. */
+    threads: z.number().int().positive().optional(),
     /** Early-stopping patience in epochs on the validation loss; none by default. */
     patience: z.number().int().positive().optional(),
     /** Fraction of rows (or identities' rows) held out for validation. */

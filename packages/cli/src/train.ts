@@ -6,10 +6,12 @@ import {
   ConfigError,
   DataNotFoundError,
   FULL_KEYPOINT_SET,
+  SPECIALIST_KEYPOINT_SETS,
   TRAINER,
   consoleLogger,
   container,
   rmsePixelsFromMse,
+  type KeypointSet,
   type Logger,
 } from '@keypoints/core';
 import {
@@ -17,12 +19,26 @@ import {
   BatchIterator,
   FlipAugmentation,
   holdoutSplit,
+  applyMissingPattern,
+  missingPatternOf,
   readKaggleCsv,
+  restrictToKeypointSet,
   toDataset,
   type Augmentation,
   type Dataset,
 } from '@keypoints/data';
-import { NOURI_DROPOUT, buildCnn, buildFullyConnected, cnnModelName, modelName, saveModel } from '@keypoints/models';
+import {
+  NOURI_DROPOUT,
+  buildCnn,
+  buildFullyConnected,
+  buildSpecialist,
+  cnnModelName,
+  copyWeightsExceptOutput,
+  loadModel,
+  modelName,
+  saveModel,
+  specialistMaxEpochs,
+} from '@keypoints/models';
 import {
   CheckpointCallback,
   EarlyStoppingCallback,
@@ -41,7 +57,7 @@ import {
 import { learningCurveSvg, writeFileAtomic, writeHistory, writeMetrics, type RunMetrics } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { meanShape, meanShapeMse } from './baseline.js';
-import { TrainConfigSchema, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { KEYPOINT_SET_NAMES, TrainConfigSchema, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { ProgressCallback } from './progress.callback.js';
 
 /**
@@ -67,41 +83,89 @@ export interface RunData {
   readonly groupedBy: 'identity' | 'none';
 }
 
+/** Options of {@link loadRunData}. */
+export interface LoadRunDataOptions {
+  /** Keypoint set to narrow to; default the run's (`config.keypoints`). */
+  readonly keypointSet?: KeypointSet;
+  /** `drop` rows missing a column of the set, or `mask` them; default the run's (`config.missing`). */
+  readonly missing?: 'drop' | 'mask';
+}
+
+/** The {@link KeypointSet} of a config's `keypoints` name (`full` or a specialist group). */
+export function keypointSetOf(config: Pick<TrainConfig, 'keypoints'>): KeypointSet {
+  if (config.keypoints === 'full') return FULL_KEYPOINT_SET;
+  const set = SPECIALIST_KEYPOINT_SETS.find((s) => s.name === config.keypoints);
+  if (!set) throw new ConfigError(`unknown keypoint set '${config.keypoints}'; expected one of ${KEYPOINT_SET_NAMES.join(', ')}`);
+  return set;
+}
+
 /**
  * Load the training file of `config` and split it exactly as a training run does (same seed,
  * fraction and grouping), so `evaluate` sees the same validation set.
+ *
+ * The split is made on **all** rows before any row is dropped, so the full-set model and every
+ * specialist of the same file, seed and fraction share one validation set (an ensemble of
+ * specialists can then be evaluated on it without leakage). Then: with `missingLike`, the training
+ * rows get the missing-value pattern of that Kaggle table; last, both sides are narrowed to the
+ * run's keypoint set, dropping (or masking, `missing: 'mask'`) rows that lack one of its columns.
+ *
+ * @throws {ConfigError} when `groupBy: 'identity'` and the file has no Identity column.
+ * @throws {DataFormatError} on bad data, or when no row has every column of the set.
  */
-export async function loadRunData(config: TrainConfig): Promise<RunData> {
+export async function loadRunData(config: TrainConfig, options: LoadRunDataOptions = {}): Promise<RunData> {
   const table = await readKaggleCsv(config.data, {
     columns: FULL_KEYPOINT_SET.columns,
     ...(config.maxRows ? { maxRows: config.maxRows } : {}),
   });
-  const dataset = toDataset(table, FULL_KEYPOINT_SET, { dropIncomplete: true });
+  const dataset = toDataset(table, FULL_KEYPOINT_SET, { dropIncomplete: false });
   const hasIdentity = dataset.identities !== undefined;
   if (config.groupBy === 'identity' && !hasIdentity) {
     throw new ConfigError(`--group-by identity: ${config.data} has no Identity column`);
   }
   const groupedBy = config.groupBy === 'none' || !hasIdentity ? 'none' : 'identity';
-  const { train, validation } = holdoutSplit(dataset, {
+  const split = holdoutSplit(dataset, {
     fraction: config.validationFraction,
     seed: config.seed,
     ...(groupedBy === 'identity' ? { groupBy: 'identity' as const } : {}),
   });
-  return { train, validation, groupedBy };
+  let train = split.train;
+  if (config.missingLike) {
+    const patterns = missingPatternOf(await readKaggleCsv(config.missingLike, { columns: FULL_KEYPOINT_SET.columns, requireImage: false }));
+    train = applyMissingPattern(train, patterns, { seed: config.seed });
+  }
+  const set = options.keypointSet ?? keypointSetOf(config);
+  const dropIncomplete = (options.missing ?? config.missing) === 'drop';
+  return {
+    train: restrictToKeypointSet(train, set, { dropIncomplete }),
+    validation: restrictToKeypointSet(split.validation, set, { dropIncomplete }),
+    groupedBy,
+  };
 }
 
-/** Build the (untrained) model of a config: fc for net1, the CNN otherwise. */
-export function buildModel(config: TrainConfig): tf.LayersModel {
-  const outputs = FULL_KEYPOINT_SET.columns.length;
-  if (config.model === 'net1') return buildFullyConnected({ hidden: 100, outputs, seed: config.seed });
-  return buildCnn({
-    outputs,
+/**
+ * Build the (untrained) model of a config: fc for net1, the CNN otherwise, with the output sized to
+ * the run's keypoint set; with `pretrained`, every layer but the output starts from that model's
+ * weights (supervised pre-training, Nouri 2014).
+ *
+ * @throws {ConfigError} when `pretrained`'s layers differ in name or shape.
+ */
+export function buildModel(config: TrainConfig, pretrained?: tf.LayersModel): tf.LayersModel {
+  const set = keypointSetOf(config);
+  const outputs = set.columns.length;
+  let model: tf.LayersModel;
+  if (config.model === 'net1') {
+    model = buildFullyConnected({ hidden: 100, outputs, seed: config.seed });
+    if (pretrained) copyWeightsExceptOutput(pretrained, model);
+    return model;
+  }
+  const cnn = {
     seed: config.seed,
     padding: config.padding,
     ...(config.dense ? { dense: config.dense } : {}),
     ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}),
-    name: config.model,
-  });
+  };
+  if (set !== FULL_KEYPOINT_SET || pretrained) return buildSpecialist(set, { cnn, ...(pretrained ? { pretrained } : {}) }).model;
+  return buildCnn({ ...cnn, outputs, name: config.model });
 }
 
 /** A descriptive model name in Staravoitau's style, e.g. `3con_2fc_b128_e1000_aug_lrdec_mominc_dr`. */
@@ -113,14 +177,21 @@ export function describeModel(config: TrainConfig): string {
     lrDecay: config.learningRateSchedule !== undefined,
     momentumIncrease: config.momentumSchedule !== undefined,
   };
-  if (config.model === 'net1') return modelName({ hiddenLayers: 1, ...run });
-  return cnnModelName({ ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}) }, run);
+  const name =
+    config.model === 'net1'
+      ? modelName({ hiddenLayers: 1, ...run })
+      : cnnModelName({ ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}) }, run);
+  const tags = [config.keypoints !== 'full' ? config.keypoints : '', config.pretrained ? 'pre' : '', config.missing === 'mask' ? 'masked' : ''];
+  return [name, ...tags.filter(Boolean)].join('_');
 }
 
 /** The training-batch augmentations of a config, in order (flip, then affine). */
 export function augmentationsOf(config: TrainConfig): Augmentation[] {
   return [...(config.flip ? [new FlipAugmentation()] : []), ...(config.affine ? [new AffineAugmentation()] : [])];
 }
+
+/** Early-stopping patience of a specialist when none is given (kfkd.py `EarlyStopping(patience=200)`). */
+export const SPECIALIST_PATIENCE = 200;
 
 /** The control-plane callbacks a config asks for (schedules, early stopping), before history/checkpoint. */
 export function callbacksOf(config: TrainConfig): TrainingCallback[] {
@@ -133,7 +204,8 @@ export function callbacksOf(config: TrainConfig): TrainingCallback[] {
     const { start, stop } = config.momentumSchedule;
     out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop) }));
   }
-  if (config.patience) out.push(new EarlyStoppingCallback({ patience: config.patience }));
+  const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
+  if (patience) out.push(new EarlyStoppingCallback({ patience }));
   return out;
 }
 
@@ -188,16 +260,30 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides, option
   const name = parsed.data.name ?? parsed.data.model;
   const runDir = resolve(parsed.data.out ?? join('runs', name));
   // Absolute paths in config.json, so evaluate / plot / --resume work from any directory.
-  const config: TrainConfig = { ...parsed.data, data: resolve(parsed.data.data), out: runDir };
-  const backend = await initBackend(config.backend, logger);
+  const config: TrainConfig = {
+    ...parsed.data,
+    data: resolve(parsed.data.data),
+    out: runDir,
+    ...(parsed.data.pretrained ? { pretrained: resolve(parsed.data.pretrained) } : {}),
+    ...(parsed.data.missingLike ? { missingLike: resolve(parsed.data.missingLike) } : {}),
+  };
+  const backend = await initBackend(config.backend, logger, config.threads ? { threads: config.threads } : {});
   logger.info(`backend: ${backend}`);
 
   const data = await loadRunData(config);
+  const set = keypointSetOf(config);
   logger.info(
     `data: ${config.data}: ${data.train.count} training / ${data.validation.count} validation faces` +
-      (data.groupedBy === 'identity' ? ' (split by identity)' : ''),
+      (data.groupedBy === 'identity' ? ' (split by identity)' : '') +
+      (set !== FULL_KEYPOINT_SET ? `, keypoints ${set.name} (${set.columns.length} columns)` : '') +
+      (config.missing === 'mask' ? ', missing keypoints masked' : ''),
   );
-  const k = FULL_KEYPOINT_SET.columns.length;
+  if (!resumeFrom && set !== FULL_KEYPOINT_SET && input.epochs === undefined) {
+    // kfkd.py: max_epochs = int(4e6 / y.shape[0]) on the specialist's rows.
+    config.epochs = specialistMaxEpochs(data.train.count + data.validation.count);
+    logger.info(`${name}: ${config.epochs} epochs (round(4e6 / ${data.train.count + data.validation.count} rows), kfkd.py)`);
+  }
+  const k = set.columns.length;
   const shape = meanShape(data.train.targets, data.train.mask, k);
   const baselineValidRmsePx = rmsePixelsFromMse(meanShapeMse(shape, data.validation.targets, data.validation.mask));
 
@@ -208,6 +294,15 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides, option
     model = checkpoint.model;
     resume = checkpoint.state;
     logger.info(`resuming ${runDir} after epoch ${resume.epochsCompleted} (checkpoint ${checkpoint.dir})`);
+  } else if (config.pretrained) {
+    const from = resolve(config.pretrained);
+    const pretrained = await loadModel(join(from, 'model'));
+    try {
+      model = buildModel(config, pretrained);
+    } finally {
+      pretrained.dispose();
+    }
+    logger.info(`${name}: every layer but the output initialised from ${from} (supervised pre-training)`);
   } else {
     model = buildModel(config);
   }
@@ -263,6 +358,9 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides, option
   const metrics: RunMetrics = {
     model: name,
     modelName: describeModel(config),
+    keypoints: set.name,
+    columns: set.columns,
+    ...(config.pretrained ? { pretrained: config.pretrained } : {}),
     parameters: model.countParams(),
     epochs: rows.length,
     finalValidRmsePx: last?.validRmsePx ?? NaN,

@@ -12,3 +12,7 @@ export { writeKaggleCsv, formatKeypoint } from './kaggle-csv.writer.js';
 export type { KaggleTableLike, WriteKaggleCsvOptions, WriteKaggleCsvResult } from './kaggle-csv.writer.js';
 export * from './convert/index.js';
 export * from './augment/index.js';
+export { restrictToKeypointSet, completeRowCount } from './keypoint-subset.js';
+export type { RestrictOptions } from './keypoint-subset.js';
+export { missingPatternOf, applyMissingPattern } from './missing-pattern.js';
+export type { ApplyMissingPatternOptions } from './missing-pattern.js';

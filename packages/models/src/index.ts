@@ -6,3 +6,5 @@ export { saveModel, loadModel, MODEL_JSON, WEIGHTS_BIN } from './model-io.js';
 export type { SaveModelOptions, SavedModelInfo, LoadModelOptions } from './model-io.js';
 export { buildCnn, copyWeightsExceptOutput, cnnModelName, NOURI_DROPOUT, CNN_WEIGHT_LAYERS } from './cnn.builder.js';
 export type { CnnConfig, CnnDropout, CnnRunNaming } from './cnn.builder.js';
+export { buildSpecialist, specialistMaxEpochs } from './specialist.builder.js';
+export type { SpecialistConfig } from './specialist.builder.js';
