@@ -2,16 +2,18 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { consoleLogger, toPixels, type Logger } from '@keypoints/core';
+import { DataFormatError, DataNotFoundError, consoleLogger, toPixels, type Logger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import {
   faceGridSvg,
   learningCurveSvg,
+  readHistory,
+  specialistCurvesSvg,
   summaryMarkdown,
   svgToPng,
   writeFileAtomic,
-  type HistoryRow,
   type RunMetrics,
+  type SpecialistCurve,
 } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { loadRunData, readRunConfig } from './train.js';
@@ -21,10 +23,54 @@ export interface PlotResult {
   readonly files: string[];
 }
 
+/** The manifest file that marks a folder of specialist runs (see {@link readSpecialistCurves}). */
+export const SPECIALISTS_MANIFEST = 'specialists.json';
+
+/**
+ * Read the specialists of a folder holding a `specialists.json` manifest,
+ * `{ "kind": "specialists", "specialists": [{ "name", "runDir", "columns", … }] }` (`runDir` relative to
+ * the manifest's folder, each a normal run directory with a `history.json`), as the curves of
+ * `specialistCurvesSvg`: name, outputs (`columns.length`, or a numeric `outputs` field without
+ * `columns`) and history rows.
+ *
+ * @throws {DataNotFoundError} when the manifest or a specialist's `history.json` cannot be read.
+ * @throws {DataFormatError} when the manifest is not JSON, not of kind `specialists`, has no
+ *   specialists, or an entry lacks a `name`, a `runDir` or its columns.
+ */
+export async function readSpecialistCurves(dir: string): Promise<SpecialistCurve[]> {
+  const file = join(dir, SPECIALISTS_MANIFEST);
+  let manifest: { kind?: unknown; specialists?: unknown };
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8'));
+  } catch (cause) {
+    if (cause instanceof SyntaxError) throw new DataFormatError({ file }, `not valid JSON (${cause.message})`, { cause });
+    throw new DataNotFoundError(`${file}: cannot read the specialists manifest (${(cause as Error).message})`, { cause });
+  }
+  const entries = manifest?.specialists;
+  if (manifest?.kind !== 'specialists' || !Array.isArray(entries) || entries.length === 0) {
+    throw new DataFormatError({ file }, 'expected { "kind": "specialists", "specialists": [{ "name", "runDir", "columns" }, …] } with at least one specialist');
+  }
+  const curves: SpecialistCurve[] = [];
+  for (const [i, e] of entries.entries()) {
+    const outputs = Array.isArray(e?.columns) ? e.columns.length : e?.outputs;
+    if (typeof e?.name !== 'string' || typeof e?.runDir !== 'string' || !(Number.isInteger(outputs) && outputs > 0)) {
+      throw new DataFormatError({ file }, `specialist ${i}: expected a "name", a "runDir" and a non-empty "columns" list`);
+    }
+    curves.push({ name: e.name, outputs, rows: await readHistory(resolve(dir, e.runDir)) });
+  }
+  return curves;
+}
+
 /**
  * `keypoints plot`: the learning curves of several runs on one chart (`learning-curves.svg` and
  * `.png` in `outDir`, default the first run's parent folder), and for each run a grid of 16
  * validation faces with true (green) and predicted (red) keypoints (`<run>/validation-faces.png`).
+ *
+ * A folder holding a `specialists.json` manifest (Nouri's six specialists) gets the specialists'
+ * chart instead (Nouri 2014, kfkd.py `plot_learning_curves`, see `specialistCurvesSvg`):
+ * `specialists-curves.svg` and `.png` in `outDir` (`<folder>-specialists-curves.*` when several such
+ * folders are plotted, `<folder>-2-…` for a repeated folder name). It joins the learning-curve chart
+ * and face grids only when it is also a run directory itself (has a `history.json`).
  */
 export async function plotRuns(
   runDirs: readonly string[],
@@ -34,21 +80,33 @@ export async function plotRuns(
   const dirs = runDirs.map((d) => resolve(d));
   const outDir = resolve(options.outDir ?? dirname(dirs[0]));
   const files: string[] = [];
+  const specialistDirs = dirs.filter((d) => existsSync(join(d, SPECIALISTS_MANIFEST)));
+  const runs = dirs.filter((d) => !specialistDirs.includes(d) || existsSync(join(d, 'history.json')));
   const series = [];
-  for (const dir of dirs) {
-    const rows: HistoryRow[] = JSON.parse(await readFile(join(dir, 'history.json'), 'utf8'));
-    series.push({ name: basename(dir), rows });
+  for (const dir of runs) series.push({ name: basename(dir), rows: await readHistory(dir) });
+  const writeChart = async (name: string, svg: string) => {
+    await writeFileAtomic(join(outDir, `${name}.svg`), svg);
+    await writeFileAtomic(join(outDir, `${name}.png`), await svgToPng(svg, 144));
+    files.push(join(outDir, `${name}.svg`), join(outDir, `${name}.png`));
+  };
+  if (series.length > 0) {
+    await writeChart('learning-curves', await learningCurveSvg(series, { title: `Learning curves: ${series.map((s) => s.name).join(', ')}` }));
   }
-  const svg = await learningCurveSvg(series, { title: `Learning curves: ${series.map((s) => s.name).join(', ')}` });
-  await writeFileAtomic(join(outDir, 'learning-curves.svg'), svg);
-  await writeFileAtomic(join(outDir, 'learning-curves.png'), await svgToPng(svg, 144));
-  files.push(join(outDir, 'learning-curves.svg'), join(outDir, 'learning-curves.png'));
+  const chartNames = new Set<string>();
+  for (const dir of specialistDirs) {
+    const curves = await readSpecialistCurves(dir);
+    const svg = await specialistCurvesSvg(curves, { title: `Specialists' learning curves (${basename(dir)})` });
+    let prefix = basename(dir);
+    for (let i = 2; chartNames.has(prefix); i++) prefix = `${basename(dir)}-${i}`;
+    chartNames.add(prefix);
+    await writeChart(specialistDirs.length > 1 ? `${prefix}-specialists-curves` : 'specialists-curves', svg);
+  }
 
   const n = options.faces ?? 16;
   // Runs of one experiment usually share their data and split: load each distinct split once.
   const splits = new Map<string, ReturnType<typeof loadRunData>>();
   if (n > 0) {
-    for (const dir of dirs) {
+    for (const dir of runs) {
       if (!existsSync(join(dir, 'model', 'model.json'))) {
         logger.warn(`${dir}: no saved model, no face grid`);
         continue;

@@ -1,6 +1,6 @@
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
+import type * as vegaLite from 'vega-lite';
 import type { HistoryRow } from './history.writer.js';
+import { chartFrame, vegaLiteSvg, type ChartFrameOptions } from './vega-render.js';
 
 /** A named series of history rows (one run). */
 export interface CurveSeries {
@@ -10,13 +10,9 @@ export interface CurveSeries {
 }
 
 /** Options of {@link learningCurveSvg}. */
-export interface LearningCurveOptions {
+export interface LearningCurveOptions extends ChartFrameOptions {
   /** Chart title; default `Learning curve`. */
   readonly title?: string;
-  /** Width in pixels; default 640. */
-  readonly width?: number;
-  /** Height in pixels; default 360. */
-  readonly height?: number;
 }
 
 /**
@@ -33,11 +29,7 @@ export async function learningCurveSvg(series: readonly CurveSeries[], options: 
     }
   }
   const spec: vegaLite.TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: options.title ?? 'Learning curve',
-    width: options.width ?? 640,
-    height: options.height ?? 360,
-    background: 'white',
+    ...chartFrame(options, 'Learning curve'),
     data: { values },
     mark: { type: 'line', strokeWidth: 1.5 },
     encoding: {
@@ -48,11 +40,5 @@ export async function learningCurveSvg(series: readonly CurveSeries[], options: 
       detail: { field: 'split' },
     },
   };
-  const compiled = vegaLite.compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(spec);
 }

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { historyToCsv, learningCurveSvg, writeFileAtomic, writeHistory, type HistoryRow } from './index.js';
+import { DataFormatError, DataNotFoundError } from '@keypoints/core';
+import { historyToCsv, learningCurveSvg, readHistory, writeFileAtomic, writeHistory, type HistoryRow } from './index.js';
 
 const rows: HistoryRow[] = Array.from({ length: 20 }, (_, e) => ({
   epoch: e,
@@ -29,6 +30,18 @@ describe('reporting', () => {
     expect(Number(csv[20].split(',')[4])).toBeCloseTo(rows[19].validRmsePx, 8);
     // no temp files left behind
     expect((await readdir(dir)).sort()).toEqual(['history.csv', 'history.json']);
+  });
+
+  it('reads history.json back, NaN (written as null) included', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kp-rep-'));
+    await writeHistory(dir, [rows[0], { ...rows[1], validLoss: NaN, validRmsePx: NaN }]);
+    const back = await readHistory(dir);
+    expect(back[0]).toEqual(rows[0]);
+    expect(back[1].validLoss).toBeNaN();
+    expect(back[1].trainLoss).toBe(rows[1].trainLoss);
+    await expect(readHistory(join(dir, 'nope'))).rejects.toThrow(DataNotFoundError);
+    await writeFileAtomic(join(dir, 'history.json'), '{"epoch": 0}');
+    await expect(readHistory(dir)).rejects.toThrow(DataFormatError);
   });
 
   it('leaves NaN (no validation set) as empty CSV fields', () => {
