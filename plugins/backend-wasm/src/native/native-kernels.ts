@@ -21,21 +21,24 @@ export type NativeEntry = (typeof NATIVE_ENTRIES)[number];
 type Entry = (args: number, tid: number, nthreads: number) => void;
 
 // Control block (int32 slots) in tfjs's shared memory.
-const SEQ = 0; // bumped by the main thread for each job
-const PENDING = 1; // worker shares not finished yet
+const SEQ = 0; // bumped by the main thread for each job (wakes the workers)
+const NEXT = 1; // next share index to claim (1 … threads − 1; share 0 is the caller's)
 const ENTRY = 2; // index into NATIVE_ENTRIES; -1 stops the workers
 const ARGS = 3; // pointer to the int32 arguments
-const FAILED = 4; // 1 when a worker's share threw
+const FAILED = 4; // 1 when a share run by a worker threw
+const DONE = 5; // shares 1 … threads − 1 finished
 const CONTROL_INTS = 8;
-/** How long the calling thread waits for the workers' shares of one kernel before giving up. */
+/** How long the calling thread waits for a share that a worker claimed but has not finished. */
 const WORKER_TIMEOUT_MS = 120_000;
 const MAX_ARGS = 32;
 
-// Runs in each worker thread: instantiate the kernels on the shared memory, then run shares of
-// jobs until told to stop. Plain JS (eval'd), so no loader is needed in the worker.
+// Runs in each worker thread: instantiate the kernels on the shared memory, then, whenever a job
+// is posted, claim shares of it until none is left. Shares are claimed with an atomic counter, so
+// a worker that wakes late (descheduled on a loaded machine) never holds the caller up: the caller
+// runs every share nobody has claimed yet. Plain JS (eval'd), so no loader is needed in the worker.
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, tid, nthreads, entries } = workerData;
+const { module, memory, control, nthreads, entries } = workerData;
 const { exports } = new WebAssembly.Instance(module, { env: { memory } });
 const fns = entries.map((name) => exports[name]);
 const i32 = new Int32Array(memory.buffer, control, ${CONTROL_INTS});
@@ -44,14 +47,21 @@ parentPort.postMessage('ready');
 for (;;) {
   Atomics.wait(i32, ${SEQ}, seen);
   seen = Atomics.load(i32, ${SEQ});
-  const entry = Atomics.load(i32, ${ENTRY});
-  if (entry < 0) break;
-  try {
-    fns[entry](Atomics.load(i32, ${ARGS}), tid, nthreads);
-  } catch (error) {
-    Atomics.store(i32, ${FAILED}, 1);
+  if (Atomics.load(i32, ${ENTRY}) < 0) break;
+  for (;;) {
+    const share = Atomics.add(i32, ${NEXT}, 1);
+    if (share >= nthreads) break;
+    // ENTRY and ARGS are written before NEXT is reset, so a valid claim sees its own job's.
+    const entry = Atomics.load(i32, ${ENTRY});
+    if (entry < 0) break;
+    try {
+      fns[entry](Atomics.load(i32, ${ARGS}), share, nthreads);
+    } catch (error) {
+      Atomics.store(i32, ${FAILED}, 1);
+    }
+    Atomics.add(i32, ${DONE}, 1);
+    Atomics.notify(i32, ${DONE});
   }
-  if (Atomics.sub(i32, ${PENDING}, 1) === 1) Atomics.notify(i32, ${PENDING});
 }
 `;
 
@@ -70,6 +80,8 @@ function kernelsModule(): WasmModule {
 export class NativeKernels {
   private readonly fns: Entry[];
   private broken: string | undefined;
+  /** Shares the calling thread ran because no worker had claimed them yet (diagnostics). */
+  sharesRunByCaller = 0;
   private readonly control: number;
   private readonly args: number;
 
@@ -99,7 +111,7 @@ export class NativeKernels {
     for (let tid = 1; tid < threads; tid++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: kernelsModule(), memory, control, tid, nthreads: threads, entries: [...NATIVE_ENTRIES] },
+        workerData: { module: kernelsModule(), memory, control, nthreads: threads, entries: [...NATIVE_ENTRIES] },
       });
       ready.push(
         new Promise((resolve, reject) => {
@@ -110,9 +122,15 @@ export class NativeKernels {
       workers.push(worker);
     }
     await Promise.all(ready);
-    // Idle workers wait on an atomic: they must not keep the process alive.
-    for (const worker of workers) worker.unref();
-    return new NativeKernels(module, threads, workers, control);
+    const kernels = new NativeKernels(module, threads, workers, control);
+    for (const [i, worker] of workers.entries()) {
+      // Idle workers wait on an atomic: they must not keep the process alive.
+      worker.unref();
+      // A worker that dies is reported on the next call instead of being waited for.
+      worker.on('error', (error) => kernels.markBroken(`worker thread ${i + 1} failed: ${String(error)}`));
+      worker.on('exit', (code) => kernels.markBroken(`worker thread ${i + 1} exited (code ${code})`));
+    }
+    return kernels;
   }
 
   /** Allocate `bytes` in tfjs's heap (for scratch); free with {@link free}. */
@@ -136,8 +154,11 @@ export class NativeKernels {
 
   /**
    * Run `entry` on all threads with int32 `args` (pointers and sizes) and wait for all of them.
-   * @throws {Error} when a share trapped (out-of-bounds access: a bug in the caller's sizes), or a
-   *   worker did not finish within 120 s (the pool is then unusable).
+   * The calling thread runs share 0, then every share no worker has claimed yet, so a worker that is
+   * slow to wake (a loaded machine) costs speed, never progress.
+   * @throws {Error} when a share trapped (out-of-bounds access: a bug in the caller's sizes), a
+   *   worker thread died, or a worker did not finish a share it claimed within 120 s (the pool is
+   *   then unusable).
    */
   run(entry: NativeEntry, args: readonly number[]): void {
     if (this.broken !== undefined) throw new Error(`@keypoints/backend-wasm: ${this.broken}; restart the process`);
@@ -145,42 +166,57 @@ export class NativeKernels {
     const i32 = new Int32Array(buffer, this.control, CONTROL_INTS);
     new Int32Array(buffer, this.args, MAX_ARGS).set(args);
     const index = NATIVE_ENTRIES.indexOf(entry);
-    const others = this.threads - 1;
-    if (others > 0) {
+    const n = this.threads;
+    if (n > 1) {
       Atomics.store(i32, FAILED, 0);
-      Atomics.store(i32, PENDING, others);
+      Atomics.store(i32, DONE, 0);
       Atomics.store(i32, ENTRY, index);
       Atomics.store(i32, ARGS, this.args);
+      Atomics.store(i32, NEXT, 1); // publish: shares 1 … n − 1 can be claimed from here on
       Atomics.add(i32, SEQ, 1);
       Atomics.notify(i32, SEQ);
     }
+    let callerShares = 0;
     try {
-      this.fns[index](this.args, 0, this.threads);
+      this.fns[index](this.args, 0, n);
+      if (n > 1) {
+        for (let share = Atomics.add(i32, NEXT, 1); share < n; share = Atomics.add(i32, NEXT, 1)) {
+          this.fns[index](this.args, share, n);
+          callerShares++;
+        }
+      }
     } finally {
-      if (others > 0) this.waitForWorkers(i32, entry);
+      if (n > 1) this.waitForWorkers(i32, entry, n - 1 - callerShares);
+      this.sharesRunByCaller += callerShares;
     }
-    if (others > 0 && Atomics.load(i32, FAILED) !== 0) {
+    if (n > 1 && Atomics.load(i32, FAILED) !== 0) {
       throw new Error(`native kernel ${entry} failed in a worker thread (args ${args.join(', ')})`);
     }
   }
 
+  /** Mark the pool unusable (a worker died); the next {@link run} throws with `reason`. */
+  markBroken(reason: string): void {
+    this.broken ??= reason;
+  }
+
   /**
-   * Wait until every worker finished its share: a short spin (shares usually end together), then
-   * futex waits. A worker that died would leave the caller blocked forever; after
-   * {@link WORKER_TIMEOUT_MS} this throws instead, and the pool stays unusable.
+   * Wait until the workers finished the `claimed` shares they took: a short spin (shares usually
+   * end together), then futex waits. A worker that died mid-share would leave the caller blocked
+   * forever; after {@link WORKER_TIMEOUT_MS} this throws instead, and the pool stays unusable.
    */
-  private waitForWorkers(i32: Int32Array, entry: NativeEntry): void {
-    let pending: number;
+  private waitForWorkers(i32: Int32Array, entry: NativeEntry, claimed: number): void {
+    let done: number;
     let spins = 0;
     let started = 0;
-    while ((pending = Atomics.load(i32, PENDING)) !== 0) {
+    while ((done = Atomics.load(i32, DONE)) < claimed) {
       if (++spins < 2000) continue;
+      if (this.broken !== undefined) throw new Error(`@keypoints/backend-wasm: ${this.broken}; restart the process`);
       if (started === 0) started = performance.now();
       else if (performance.now() - started > WORKER_TIMEOUT_MS) {
-        this.broken = `a worker thread did not finish ${entry} within ${WORKER_TIMEOUT_MS / 1000} s`;
+        this.broken = `a worker thread did not finish its share of ${entry} within ${WORKER_TIMEOUT_MS / 1000} s`;
         throw new Error(`@keypoints/backend-wasm: ${this.broken}; restart the process`);
       }
-      Atomics.wait(i32, PENDING, pending, 50);
+      Atomics.wait(i32, DONE, done, 50);
     }
   }
 
