@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isKeypointsError } from '@keypoints/core';
-import { DEFAULT_TRAINING_DATA, MODEL_PRESET_NAMES } from './config.js';
+import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES } from './config.js';
 import { BACKEND_NAMES } from './backends.js';
+import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
+import { addSubmitCommand } from './commands/submit.command.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -52,7 +54,12 @@ export function buildProgram(): Command {
     .option('--dropout', 'dropout 0.1/0.2/0.3 after the pools, 0.5 after hidden4')
     .option('--no-dropout', 'no dropout, even if the preset has it')
     .option('--dense <a,b>', 'CNN dense layer sizes, e.g. 1000,1000', pair)
-    .option('--patience <n>', 'early stopping: epochs without validation improvement', positiveInt)
+    .option('--patience <n>', 'early stopping: epochs without validation improvement (specialists: 200)', positiveInt)
+    .addOption(new Option('--keypoints <set>', 'keypoints to predict: full, or a specialist group (Nouri 2014)').choices(KEYPOINT_SET_NAMES).default('full'))
+    .option('--pretrained <run-dir>', 'initialise every layer but the output from this run (supervised pre-training)')
+    .addOption(new Option('--missing <how>', 'rows missing some of the keypoints: drop them, or mask them out of the loss').choices(['drop', 'mask']).default('drop'))
+    .option('--missing-like <kaggle.csv>', "give the training rows the missing-keypoint pattern of this Kaggle table (e.g. the real training_keypoints_only.csv)")
+    .option('--threads <n>', 'wasm backend threads (default: every core)', positiveInt)
     .option('--validation-fraction <f>', 'fraction held out for validation', fraction, 0.2)
     .addOption(new Option('--group-by <how>', 'keep identities on one side of the split').choices(['auto', 'identity', 'none']).default('auto'))
     .option('--seed <n>', 'seed for split, shuffles, augmentation and initial weights', Number, 42)
@@ -80,6 +87,11 @@ export function buildProgram(): Command {
           dropout: given('dropout') ? o.dropout : undefined,
           dense: o.dense,
           patience: o.patience,
+          keypoints: o.keypoints,
+          pretrained: o.pretrained,
+          missing: o.missing,
+          missingLike: o.missingLike,
+          threads: o.threads,
           validationFraction: o.validationFraction,
           groupBy: o.groupBy,
           seed: o.seed,
@@ -146,6 +158,8 @@ export function buildProgram(): Command {
       await runConvert(o);
     });
 
+  addSubmitCommand(program);
+  addTrainSpecialistsCommand(program);
   return program;
 }
 

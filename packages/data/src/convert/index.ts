@@ -28,3 +28,15 @@ export type {
   ConvertLandmarkFolderOptions,
   ConvertLandmarkFolderResult,
 } from './landmarks.converter.js';
+export {
+  KAGGLE_TEST_IMAGES,
+  readYoutubeFacesFrames,
+  selectTestFrames,
+  makeKaggleTestSet,
+} from './kaggle-test-set.js';
+export type {
+  YoutubeFacesFrame,
+  YoutubeFacesFrames,
+  MakeKaggleTestSetOptions,
+  MakeKaggleTestSetResult,
+} from './kaggle-test-set.js';

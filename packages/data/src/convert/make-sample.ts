@@ -4,6 +4,11 @@
  *
  *   npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <data/sample>]
  *   npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>    # every frame, one training.csv.gz
+ *   npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]
+ *
+ * With `--kaggle-test`: a stand-in for Kaggle's `test.csv` (see `makeKaggleTestSet` in kaggle-test-set.ts):
+ * `<dir>/test.csv` (`ImageId,Image`, ImageIds 1..1783, what `keypoints submit --test` reads with the real
+ * `IdLookupTable.csv`) and `<dir>/test_keypoints.csv.gz` (their keypoints + `ImageId`, `Identity`).
  *
  * With `--all` (the full converted set used by docs/results.md): every de-duplicated frame of every
  * identity goes to `<dir>/training.csv.gz` (no test file); split it by identity when training.
@@ -29,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { KAGGLE_COLUMNS, SeededRandom } from '@keypoints/core';
 import { writeKaggleCsv } from '../kaggle-csv.writer.js';
 import { kaggleKeypointMeans } from './crop-rule.js';
+import { KAGGLE_TEST_IMAGES, makeKaggleTestSet } from './kaggle-test-set.js';
 import { readLandmarkCsv, type LandmarkRecord } from './landmark-csv.js';
 import { convertLandmarkRecords, type ConvertedLandmarks } from './landmarks.converter.js';
 
@@ -83,8 +89,26 @@ function sha256(buf: Buffer): string {
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(argValue('--data') ?? path.join(REPO_ROOT, '..', 'shared', 'data'));
-  const outDir = path.resolve(argValue('--out') ?? path.join(REPO_ROOT, 'data', 'sample'));
+  const kaggleTest = process.argv.includes('--kaggle-test');
+  const defaultOut = kaggleTest ? path.join(REPO_ROOT, 'runs', 'data', 'kaggle-test') : path.join(REPO_ROOT, 'data', 'sample');
+  const outDir = path.resolve(argValue('--out') ?? defaultOut);
   const p1 = path.join(dataDir, 'youtube_faces_p1');
+  if (kaggleTest) {
+    const t0 = performance.now();
+    const r = await makeKaggleTestSet({
+      p1Dir: p1,
+      out: path.join(outDir, 'test.csv'),
+      keypointsOut: path.join(outDir, 'test_keypoints.csv.gz'),
+      count: Number(argValue('--count') ?? KAGGLE_TEST_IMAGES),
+      onProgress: (done, total) => {
+        if (done === total || done % 200 === 0) process.stderr.write(`test: ${done}/${total}\n`);
+      },
+    });
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(`${r.out.file}: ${r.out.rows} faces of ${r.identities} identities (${r.padded} edge-padded crops), ${r.out.bytes} bytes, ${seconds} s`);
+    console.log(`${r.keypointsOut!.file}: their keypoints`);
+    return;
+  }
 
   const hashes = await readManifestHashes(path.join(p1, 'MANIFEST.csv'));
   const candidates: Candidate[] = [];
