@@ -107,7 +107,7 @@ export function buildProgram(): Command {
   program
     .command('evaluate')
     .description("reload a run's model and report RMSE in pixels on its validation split (or on --data)")
-    .argument('<run-dir>', 'run directory, e.g. runs/net1')
+    .argument('<run-dir>', 'run directory (e.g. runs/net1) or specialists folder (specialists.json)')
     .option('--data <file>', 'evaluate on this Kaggle-format file instead of the validation split')
     .option('--keypoints <file>', 'keypoints for --data when it is a test.csv (joined on ImageId), e.g. data/sample/test_keypoints.csv.gz')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES))
@@ -126,7 +126,7 @@ export function buildProgram(): Command {
   program
     .command('plot')
     .description('learning curves of several runs on one chart (SVG + PNG) and a grid of 16 validation faces per run')
-    .argument('<run-dirs...>', 'run directories, e.g. runs/net1 runs/net2')
+    .argument('<run-dirs...>', 'run directories (e.g. runs/net1 runs/net2) or specialists folders (their curves, Nouri 2014)')
     .option('--out <dir>', 'where learning-curves.svg/png go (default: the runs’ parent folder)')
     .option('--faces <n>', 'validation faces per grid (0: none)', (v) => Number.parseInt(v, 10), 16)
     .addOption(new Option('--backend <name>', 'tfjs backend for the predictions').choices(BACKEND_NAMES))
