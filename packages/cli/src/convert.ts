@@ -15,5 +15,5 @@ export async function runConvert(o: { csv: string; images: string; out: string; 
       }
     },
   });
-  console.log(`${result.out}: ${result.rows} faces, ${result.identities} identities (${result.padded} crops padded at the image edge)`);
+  console.log(`${result.out.file}: ${result.rows} faces, ${result.identities} identities (${result.padded} crops padded at the image edge)`);
 }

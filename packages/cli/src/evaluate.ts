@@ -134,6 +134,14 @@ async function joinTestSet(imagesFile: string, keypointsFile: string): Promise<D
   images.imageIds.forEach((id, i) => {
     const j = row.get(id);
     if (j === undefined) throw new ConfigError(`${keypointsFile}: no keypoints for ImageId ${id} of ${imagesFile}`);
+    // Both files of a converted test set carry the person: a mismatch means the wrong keypoint file.
+    const a = images.identities?.[i];
+    const b = keypoints.identities?.[j];
+    if (a !== undefined && b !== undefined && a !== b) {
+      throw new ConfigError(
+        `${keypointsFile}: ImageId ${id} is identity '${b}' there but '${a}' in ${imagesFile}; expected the keypoint file made with that test.csv`,
+      );
+    }
     joined.set(keypoints.keypoints.subarray(j * k, (j + 1) * k), i * k);
   });
   return toDataset({ ...images, columns: FULL_KEYPOINT_SET.columns, keypoints: joined }, FULL_KEYPOINT_SET, { dropIncomplete: false });

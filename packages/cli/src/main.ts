@@ -73,7 +73,8 @@ export function buildProgram(): Command {
       const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
       const result = await trainRun(
         {
-          model: o.model,
+          // With --pretrained and no --model, the architecture comes from the pre-trained run.
+          model: given('model') || !o.pretrained ? o.model : undefined,
           data: o.data,
           maxRows: o.limit,
           epochs: o.epochs,

@@ -149,6 +149,7 @@ export async function plotRuns(
  */
 export async function writeSummary(runsDirArg = 'runs'): Promise<{ file: string; runs: number }> {
   const runsDir = resolve(runsDirArg);
+  if (!existsSync(runsDir)) throw new DataNotFoundError(`${runsDirArg}: no such folder; expected a folder of run directories (default runs/)`);
   const names = (await readdir(runsDir)).filter((d) => existsSync(join(runsDir, d, 'metrics.json'))).sort();
   const metrics: RunMetrics[] = [];
   for (const d of names) metrics.push(JSON.parse(await readFile(join(runsDir, d, 'metrics.json'), 'utf8')));

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SPECIALIST_KEYPOINT_SETS, silentLogger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import { EarlyStoppingCallback, type TrainingEvent } from '@keypoints/training';
+import { DEFAULT_TRAINING_DATA } from './config.js';
 import { buildModel, callbacksOf, loadRunData, readRunConfig, trainRun } from './train.js';
 
 /** A tiny CNN run (same padding, small dense) on 200 rows of the embedded sample. */
@@ -40,6 +41,28 @@ describe('specialist runs (Nouri 2014: keypoint groups, supervised pre-training)
     const model = await loadModel(join(out, 'model'));
     expect(model.outputs[0].shape).toEqual([null, 6]);
     model.dispose();
+
+    // Without --model the architecture comes from the pre-trained run; the default name says the group.
+    const cwd = process.cwd();
+    process.chdir(root); // the default run folder is runs/<name> under the working directory
+    try {
+      const { runDir } = await trainRun(
+        { data: DEFAULT_TRAINING_DATA, maxRows: 200, batchSize: 64, backend: 'wasm', epochs: 1, keypoints: 'nose_tip', pretrained: full },
+        { progress: false, logger: silentLogger },
+      );
+      expect(runDir).toBe(join(root, 'runs', 'net2_nose_tip'));
+      const nose = await readRunConfig(runDir);
+      expect([nose.model, nose.dense, nose.padding]).toEqual(['net2', [16, 16], 'same']);
+    } finally {
+      process.chdir(cwd);
+    }
+    // A run may not be written into the folder it is pre-trained from, and a misfit names the flags.
+    await expect(trainRun({ ...tiny, epochs: 1, keypoints: 'nose_tip', pretrained: full, out: full }, { progress: false, logger: silentLogger })).rejects.toThrow(
+      /is this run.s own folder/,
+    );
+    await expect(
+      trainRun({ ...tiny, dense: [32, 16], epochs: 1, keypoints: 'nose_tip', pretrained: full, out: join(root, 'misfit') }, { progress: false, logger: silentLogger }),
+    ).rejects.toThrow(/does not fit this run's model \(--model net2, --dense 32,16.*hidden4/);
 
     // Same validation faces as the full run (split before the group's rows are dropped).
     const fullData = await loadRunData(config);

@@ -209,6 +209,26 @@ export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   return out;
 }
 
+/**
+ * Fill the architecture of a config that names a `pretrained` run but no model preset: `model`,
+ * `dense`, `dropout` and `padding` come from the pre-trained run's `config.json` (fields the input
+ * gives win), so `keypoints train --keypoints nose_tip --pretrained runs/net6` builds a net6-shaped
+ * specialist.
+ *
+ * @throws {DataNotFoundError} when the pre-trained folder has no config.json.
+ */
+async function withPretrainedArchitecture(input: Partial<TrainConfigInput> & { pretrained: string }): Promise<TrainConfigInput> {
+  const from = await readRunConfig(resolve(input.pretrained));
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  return {
+    model: from.model,
+    ...(from.dense ? { dense: from.dense } : {}),
+    dropout: from.dropout,
+    padding: from.padding,
+    ...defined,
+  } as TrainConfigInput;
+}
+
 /** With `TrainRunOptions.resume`, only these may change from the saved config. */
 export interface ResumeOverrides {
   readonly epochs?: number;
@@ -244,21 +264,28 @@ export interface TrainRunOptions {
  * @throws {ConfigError} on invalid settings; {@link DataFormatError} on bad data;
  * {@link BackendInitError} when the backend cannot load.
  */
-export async function trainRun(input: TrainConfigInput | ResumeOverrides, options: TrainRunOptions = {}): Promise<TrainResult> {
+export async function trainRun(input: TrainConfigInput | ResumeOverrides | (Omit<TrainConfigInput, 'model'> & { model?: undefined; pretrained: string }), options: TrainRunOptions = {}): Promise<TrainResult> {
   let resumeFrom: { dir: string; config: TrainConfig } | undefined;
   if (options.resume) {
     const dir = resolve(options.resume);
     const saved = await readRunConfig(dir);
     resumeFrom = { dir, config: { ...saved, epochs: input.epochs ?? saved.epochs, backend: input.backend ?? saved.backend, out: dir } };
   }
-  if (!resumeFrom && !('model' in input)) throw new ConfigError('a training config needs a model preset (net1 … net8)');
+  if (!resumeFrom && 'pretrained' in input && input.pretrained && (input as Partial<TrainConfigInput>).model === undefined) {
+    input = await withPretrainedArchitecture(input as Partial<TrainConfigInput> & { pretrained: string });
+  }
+  if (!resumeFrom && (!('model' in input) || input.model === undefined)) throw new ConfigError('a training config needs a model preset (net1 … net8)');
   const parsed = resumeFrom ? TrainConfigSchema.safeParse(resumeFrom.config) : resolveTrainConfig(input as TrainConfigInput);
   if (!parsed.success) {
     throw new ConfigError(`invalid training config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const logger = options.logger ?? consoleLogger;
-  const name = parsed.data.name ?? parsed.data.model;
+  // A specialist's default name says its group, so it never lands in (and overwrites) its pre-trained run.
+  const name = parsed.data.name ?? (parsed.data.keypoints === 'full' ? parsed.data.model : `${parsed.data.model}_${parsed.data.keypoints}`);
   const runDir = resolve(parsed.data.out ?? join('runs', name));
+  if (parsed.data.pretrained && resolve(parsed.data.pretrained) === runDir) {
+    throw new ConfigError(`--pretrained ${parsed.data.pretrained} is this run's own folder; give the new run another --out or --name (it would overwrite the model it starts from)`);
+  }
   // Absolute paths in config.json, so evaluate / plot / --resume work from any directory.
   const config: TrainConfig = {
     ...parsed.data,
@@ -299,6 +326,14 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides, option
     const pretrained = await loadModel(join(from, 'model'));
     try {
       model = buildModel(config, pretrained);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new ConfigError(
+        `--pretrained ${from} does not fit this run's model (--model ${config.model}` +
+          `${config.dense ? `, --dense ${config.dense.join(',')}` : ''}, --padding ${config.padding}): ${err.message}. ` +
+          'Train with the pre-trained run\'s --model, --dense and --padding (or leave --model out to take them from it).',
+        { cause: err },
+      );
     } finally {
       pretrained.dispose();
     }
@@ -348,8 +383,9 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides, option
   } finally {
     await run.dispose();
   }
-  const trainSeconds = (performance.now() - t0) / 1000;
   const rows = history.entries;
+  // With --resume, count the epochs trained before the restart too (history holds every epoch).
+  const trainSeconds = resume ? rows.reduce((t, r) => t + (r.durationMs ?? 0), 0) / 1000 : (performance.now() - t0) / 1000;
   const last = rows.at(-1);
   const best = history.best();
   await writeHistory(runDir, rows);

@@ -87,7 +87,31 @@ function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+const USAGE = `usage:
+  npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <data/sample>]   # the embedded sample
+  npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>                              # every frame
+  npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]`;
+
+/** Refuse unknown flags (and answer --help) before anything is written: the default action rewrites data/sample. */
+function checkArgs(): void {
+  const args = process.argv.slice(2);
+  const known = new Set(['--data', '--out', '--count', '--all', '--kaggle-test']);
+  const takesValue = new Set(['--data', '--out', '--count']);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--help' || args[i] === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    if (!known.has(args[i])) {
+      console.error(`make-sample: unknown argument '${args[i]}'\n${USAGE}`);
+      process.exit(2);
+    }
+    if (takesValue.has(args[i])) i++;
+  }
+}
+
 async function main(): Promise<void> {
+  checkArgs();
   const dataDir = path.resolve(argValue('--data') ?? path.join(REPO_ROOT, '..', 'shared', 'data'));
   const kaggleTest = process.argv.includes('--kaggle-test');
   const defaultOut = kaggleTest ? path.join(REPO_ROOT, 'runs', 'data', 'kaggle-test') : path.join(REPO_ROOT, 'data', 'sample');
