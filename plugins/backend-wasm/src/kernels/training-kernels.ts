@@ -3,6 +3,7 @@ import { wrapFusedMatMul, wrapTransposedBatchMatMul } from './batch-mat-mul.kern
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.kernel.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.kernel.js';
 import { gatherConfig } from './gather.kernel.js';
+import { sliceConfig } from './slice.kernel.js';
 import { maxPoolGradConfig } from './max-pool-grad.kernel.js';
 import { reluGradConfig, reluGradientConfig } from './relu-grad.kernel.js';
 import { castConfig, sharedIdentityConfig } from './shared-buffer.kernel.js';
@@ -24,6 +25,7 @@ export const TRAINING_KERNEL_NAMES = [
   'Identity',
   'Cast',
   'GatherV2',
+  'Slice',
   'KeypointsReluGrad',
 ] as const;
 
@@ -45,7 +47,8 @@ export function isTrainingKernel(config: KernelConfig | undefined): boolean {
  *   and `MaxPoolGrad` (wasm SIMD, all threads), transposed `BatchMatMul` (explicit transpose);
  * - fixed: `MaxPoolGrad` routes to the first maximum, also when it is ≤ 0;
  * - no copies: `Identity` and same-dtype `Cast` share the buffer;
- * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads;
+ * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads; contiguous `Slice`s
+ *   (model.predict's batches) are one copy inside the heap instead of a read of the whole input;
  * - fused: the `Relu` gradient runs one wasm pass (`KeypointsReluGrad`) on the wasm backend and
  *   the stock gradient elsewhere (tfjs keeps one gradient per op for all backends).
  */
@@ -68,6 +71,7 @@ export function installTrainingKernels(tf: Tf): void {
   replace(() => ({ ...sharedIdentityConfig }), 'Identity');
   replace(() => sumConfig(stock('Sum')), 'Sum');
   replace(() => gatherConfig(stock('GatherV2')), 'GatherV2');
+  replace(() => sliceConfig(stock('Slice')), 'Slice');
   replace(() => castConfig(stock('Cast')), 'Cast');
   replace(() => wrapFusedMatMul(stock('_FusedMatMul')), '_FusedMatMul');
   replace(() => ({ ...reluGradConfig }), reluGradConfig.kernelName);

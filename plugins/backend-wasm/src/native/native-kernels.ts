@@ -147,6 +147,11 @@ export class NativeKernels {
     return new Int32Array(this.module.wasmMemory.buffer, ptr, count);
   }
 
+  /** Copy `bytes` bytes from heap offset `src` to `dst` (memmove, on the calling thread). */
+  copyBytes(dst: number, src: number, bytes: number): void {
+    new Uint8Array(this.module.wasmMemory.buffer).copyWithin(dst, src, src + bytes);
+  }
+
   /** Set `count` float32 values at byte offset `ptr` to 0 (on the calling thread). */
   zero(ptr: number, count: number): void {
     new Float32Array(this.module.wasmMemory.buffer, ptr, count).fill(0);

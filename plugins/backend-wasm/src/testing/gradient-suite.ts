@@ -234,6 +234,18 @@ export function defineGradientSuite(threads: number): void {
       ]);
     });
 
+    it('slices contiguous blocks (model.predict batches) in the heap, int32 too, and leaves strided slices to tfjs', async () => {
+      await expectSameAsCpu([input([7, 5, 4, 2]), input([4, 9])], (x, y) => [
+        tf.slice(x, [2], [3]),
+        tf.slice(x, [6, 0, 0, 0], [1, 5, 4, 2]),
+        tf.slice(x, [3, 2], [1, 2]), // contiguous inside one row
+        tf.slice(x, [0, 1], [7, 2]), // strided: the stock kernel
+        tf.slice(y, [1, 3], [2, 4]), // strided
+        tf.slice(x, [4], [0]), // empty
+        tf.cast(tf.slice(tf.cast(tf.mul(x, 10), 'int32'), [1], [2]), 'float32'),
+      ]);
+    });
+
     it('sums a large bias gradient accurately (float64 accumulation)', async () => {
       await expectSameAsCpu([input([64, 94, 94, 8], (_, rng) => 1 + rng.uniform(-1, 1))], (a) => [tf.sum(a, [0, 1, 2])]);
     });
