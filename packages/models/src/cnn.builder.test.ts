@@ -89,7 +89,7 @@ describe('buildCnn (net2 … net8)', () => {
 
   it("adds dropout layers only when asked, with Nouri's rates and places", () => {
     const plain = buildCnn({ seed: 1 });
-    expect(plain.layers.some((l) => l.getClassName() === 'Dropout')).toBe(false);
+    expect(plain.layers.some((l) => l.getClassName() === 'KeypointsDropout')).toBe(false);
     plain.dispose();
 
     const net6 = buildCnn({ dropout: NOURI_DROPOUT, seed: 1 });
@@ -99,13 +99,13 @@ describe('buildCnn (net2 … net8)', () => {
       'conv3', 'pool3', 'dropout3',
       'flatten', 'hidden4', 'dropout4', 'hidden5', 'output',
     ]);
-    const rates = net6.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => l.getConfig().rate);
+    const rates = net6.layers.filter((l) => l.getClassName() === 'KeypointsDropout').map((l) => l.getConfig().rate);
     expect(rates).toEqual([0.1, 0.2, 0.3, 0.5]);
     expect(net6.countParams()).toBe(8_051_502); // dropout adds no weights
     net6.dispose();
 
     const partial = buildCnn({ dropout: { dense: 0.5, dense2: 0.25 }, seed: 1 });
-    expect(partial.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => [l.name, l.getConfig().rate])).toEqual([
+    expect(partial.layers.filter((l) => l.getClassName() === 'KeypointsDropout').map((l) => [l.name, l.getConfig().rate])).toEqual([
       ['dropout4', 0.5],
       ['dropout5', 0.25],
     ]);

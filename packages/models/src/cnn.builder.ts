@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@keypoints/core';
+import { KeypointsDropout } from './dropout.layer.js';
 import { MODEL_INPUT_SHAPE } from './fc.builder.js';
 import { modelName } from './model-name.js';
 
@@ -45,8 +46,8 @@ export interface CnnConfig {
    * Seed of the Glorot-uniform kernel initialisers: the same seed gives the same weights. The `i`-th
    * layer with weights (1-based: `conv1`, `conv2`, `conv3`, `hidden4`, `hidden5`, `output`) is seeded
    * with `seed + i − 1`. Default: unseeded (different every build). Dropout masks are never seeded
-   * (a seeded tfjs dropout layer draws the **same** mask at every step), so they come from tfjs's
-   * global random stream.
+   * (a seeded tfjs dropout layer draws the **same** mask at every step); they come from
+   * {@link KeypointsDropout}'s own per-process stream.
    */
   readonly seed?: number;
   /** Model name. Default `'cnn'`. */
@@ -119,7 +120,7 @@ export function buildCnn(config: CnnConfig = {}): tf.Sequential {
     tf.initializers.glorotUniform(seed === undefined ? {} : { seed: seed + layer - 1 });
   const layers: tf.layers.Layer[] = [];
   const addDropout = (index: number, rate: number) => {
-    if (rate > 0) layers.push(tf.layers.dropout({ name: `dropout${index}`, rate }));
+    if (rate > 0) layers.push(new KeypointsDropout({ name: `dropout${index}`, rate }));
   };
   const convs: Array<[number, number]> = [
     [32, 3],
