@@ -22,7 +22,7 @@ import { evaluateRun } from './evaluate.js';
 import { buildProgram } from './main.js';
 import { loadPredictor } from './predictor.js';
 import { readLookupTable, writeSubmission } from './submit.js';
-import { TrainConfigSchema } from './config.js';
+import { DEFAULT_TRAINING_DATA, TrainConfigSchema } from './config.js';
 import { loadRunData, readRunConfig } from './train.js';
 
 /** `shared/data`: `$KEYPOINTS_SHARED_DIR`, else `shared/` inside the repository, else beside it (`../shared`). */
@@ -279,5 +279,11 @@ describe.skipIf(!SHARED_DATA)('keypoints submit, ensemble predictor and per-keyp
     expect(full.count).toBe(KAGGLE_TEST_IMAGES);
     expect(Object.keys(full.perKeypointRmsePx)).toEqual([...KAGGLE_KEYPOINTS]);
     expect(Object.values(full.perKeypointCount).every((c) => c === KAGGLE_TEST_IMAGES)).toBe(true);
+
+    // The embedded sample's test faces also have ImageIds 1…200, but of other people than these keypoints: refused.
+    const sampleTest = join(dirname(DEFAULT_TRAINING_DATA), 'test.csv.gz');
+    await expect(evaluateRun(fullRun, { data: sampleTest, keypoints: testKeypoints, logger: silentLogger })).rejects.toThrow(
+      /ImageId 1 is identity '.+' there but '.+' in .*test\.csv\.gz; expected the keypoint file made with that test\.csv/,
+    );
   });
 });
