@@ -152,7 +152,8 @@ export async function writeSummary(runsDirArg = 'runs'): Promise<{ file: string;
   if (!existsSync(runsDir)) throw new DataNotFoundError(`${runsDirArg}: no such folder; expected a folder of run directories (default runs/)`);
   const names = (await readdir(runsDir)).filter((d) => existsSync(join(runsDir, d, 'metrics.json'))).sort();
   const metrics: RunMetrics[] = [];
-  for (const d of names) metrics.push(JSON.parse(await readFile(join(runsDir, d, 'metrics.json'), 'utf8')));
+  // The run column shows the folder: runs trained with --out but no --name share their preset's name.
+  for (const d of names) metrics.push({ ...JSON.parse(await readFile(join(runsDir, d, 'metrics.json'), 'utf8')), model: d });
   const file = join(runsDir, 'summary.md');
   await writeFileAtomic(file, summaryMarkdown(metrics, `Runs in ${runsDirArg}`));
   return { file, runs: metrics.length };
