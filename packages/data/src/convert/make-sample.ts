@@ -34,8 +34,8 @@ import { fileURLToPath } from 'node:url';
 import { KAGGLE_COLUMNS, SeededRandom } from '@keypoints/core';
 import { writeKaggleCsv } from '../kaggle-csv.writer.js';
 import { kaggleKeypointMeans } from './crop-rule.js';
-import { KAGGLE_TEST_IMAGES, makeKaggleTestSet } from './kaggle-test-set.js';
-import { readLandmarkCsv, type LandmarkRecord } from './landmark-csv.js';
+import { KAGGLE_TEST_IMAGES, makeKaggleTestSet, readYoutubeFacesFrames, type YoutubeFacesFrame } from './kaggle-test-set.js';
+import type { LandmarkRecord } from './landmark-csv.js';
 import { convertLandmarkRecords, type ConvertedLandmarks } from './landmarks.converter.js';
 
 /** Seed of the identity shuffle. */
@@ -47,34 +47,9 @@ export const FRAMES_PER_IDENTITY = 4;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
-interface Candidate {
-  readonly record: LandmarkRecord;
-  readonly split: 'training' | 'test';
-  readonly frame: number;
-}
-
 function argValue(flag: string): string | undefined {
   const i = process.argv.indexOf(flag);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-async function readManifestHashes(file: string): Promise<Map<string, string>> {
-  const lines = (await readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l !== '');
-  const header = lines[0].split(',');
-  const iSplit = header.indexOf('split');
-  const iName = header.indexOf('filename');
-  const iSha = header.indexOf('sha256');
-  const map = new Map<string, string>();
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    map.set(`${f[iSplit]}/${f[iName]}`, f[iSha]);
-  }
-  return map;
-}
-
-function frameNumber(name: string): number {
-  const m = /_(\d+)\.[^.]*$/.exec(name);
-  return m ? Number(m[1]) : 0;
 }
 
 /** `k` indices spread evenly over `0..n-1` (all of them when `n ≤ k`). */
@@ -134,24 +109,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const hashes = await readManifestHashes(path.join(p1, 'MANIFEST.csv'));
-  const candidates: Candidate[] = [];
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (const split of ['training', 'test'] as const) {
-    const records = await readLandmarkCsv(path.join(p1, `${split}_frames_keypoints.csv`), path.join(p1, split));
-    for (const record of records) {
-      const hash = hashes.get(`${split}/${record.name}`) ?? `${split}/${record.name}`;
-      if (seen.has(hash)) {
-        duplicates++;
-        continue;
-      }
-      seen.add(hash);
-      candidates.push({ record, split, frame: frameNumber(record.name) });
-    }
-  }
+  const { frames: candidates, duplicates } = await readYoutubeFacesFrames(p1);
 
-  const byIdentity = new Map<string, Candidate[]>();
+  const byIdentity = new Map<string, YoutubeFacesFrame[]>();
   for (const c of candidates) {
     const list = byIdentity.get(c.record.identity) ?? [];
     list.push(c);
