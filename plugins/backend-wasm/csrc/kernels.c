@@ -153,11 +153,11 @@ void conv2d_filter_grad(const int32_t *args, int tid, int nthreads) {
       const float *xrow = x + ((long)(n * H + oh * sH) * W) * Cin;
       const float *dyrow = dy + ((long)(n * oH + oh) * oW) * Cout + c_lo;
       int m0 = 0;
-      for (; m0 + 6 <= M; m0 += 6)
-        dw_tiles(6, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec);
+      /* 4-row tiles: 8 accumulators. 6-row tiles (12 accumulators + 2 dy + 1 x) need all 15
+         vector registers V8 allocates on x64 and ran 20-25 % slower (net2 conv2/conv3 dW). */
+      for (; m0 + 4 <= M; m0 += 4)
+        dw_tiles(4, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec);
       switch (M - m0) {
-        case 5: dw_tiles(5, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
-        case 4: dw_tiles(4, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
         case 3: dw_tiles(3, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
         case 2: dw_tiles(2, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
         case 1: dw_tiles(1, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec); break;
@@ -433,7 +433,8 @@ void flip_filter(const int32_t *args, int tid, int nthreads) {
  * A, Aᵀ, B and Bᵀ stored row-major all work; C row-major with row stride ldc.
  * For each 256-deep slice of k, a thread copies its columns of B into contiguous [k][8] panels
  * (so the inner loop streams them; strided rows of a wide B defeat the prefetchers), then runs
- * 6-row x 8-column register tiles (dw_tile's kernel) with the panels as the vector operand.
+ * 4-row x 8-column register tiles (dw_tile's kernel) with the panels as the vector operand (6-row
+ * tiles ran ~15 % slower: see conv2d_filter_grad).
  * Threads split the columns of C (nsplit = 1: for few rows, each thread packs only its own
  * columns) or its rows (nsplit = 0: each thread packs the whole slice of B).
  * args: a, b, c, pack (pointers), M, N, K, sam, sak, sbk, sbn, ldc, nsplit, pack floats per thread.
@@ -476,8 +477,8 @@ INLINE void pack_panel(const int w, const float *b, int sbk, int sbn, int kc, fl
 
 INLINE void nn_tiles(const int nv, const float *a, int sam, int sak, const float *panel, int kc, float *c,
                      int ldc, int m_lo, int m_hi) {
-  for (int m0 = m_lo; m0 < m_hi; m0 += 6) {
-    int mr = imin(6, m_hi - m0);
+  for (int m0 = m_lo; m0 < m_hi; m0 += 4) {
+    int mr = imin(4, m_hi - m0);
     const float *pa = a + (long)m0 * sam;
     float *pc = c + (long)m0 * ldc;
     switch (mr) {
@@ -513,9 +514,9 @@ void gemm(const int32_t *args, int tid, int nthreads) {
     float *panel = pack;
     for (int n = n_lo; n < n8; n += 8, panel += 8 * kc) pack_panel(8, bk + (long)n * sbn, sbk, sbn, kc, panel);
     if (n4 > n8) pack_panel(4, bk + (long)n8 * sbn, sbk, sbn, kc, panel);
-    /* rows of 6 outer: the A tile stays in L1 while the packed panels stream from L2 */
-    for (int m0 = m_lo; m0 < m_hi; m0 += 6) {
-      int m1 = imin(m_hi, m0 + 6);
+    /* rows of 4 outer: the A tile stays in L1 while the packed panels stream from L2 */
+    for (int m0 = m_lo; m0 < m_hi; m0 += 4) {
+      int m1 = imin(m_hi, m0 + 4);
       panel = pack;
       for (int n = n_lo; n < n8; n += 8, panel += 8 * kc) nn_tiles(2, ak, sam, sak, panel, kc, c + n, ldc, m0, m1);
       if (n4 > n8) nn_tiles(1, ak, sam, sak, panel, kc, c + n8, ldc, m0, m1);
@@ -573,4 +574,179 @@ void gather_rows(const int32_t *args, int tid, int nthreads) {
   share(count, 1, tid, nthreads, &lo, &hi);
   for (int i = lo; i < hi; i++)
     __builtin_memcpy(out + (long)i * row, x + (long)idx[i] * row, (unsigned)row * 4u);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Max pooling (forward), NHWC: out[n, oh, ow, c] = max over the window's in-range pixels.     */
+/* Same rule as the tfjs cpu backend: NaN never wins (pmax keeps the running maximum when the  */
+/* new value is NaN), a window of only padding gives -inf.                                     */
+/* args: x, out (pointers), N, H, W, C, oH, oW, KH, KW, sH, sW, padTop, padLeft.               */
+/* Threads split the output rows (n, oh).                                                      */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("max_pool")
+void max_pool(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  float *out = (float *)args[1];
+  int N = args[2], H = args[3], W = args[4], C = args[5], oH = args[6], oW = args[7];
+  int KH = args[8], KW = args[9], sH = args[10], sW = args[11], pt = args[12], pl = args[13];
+  int r_lo, r_hi;
+  share(N * oH, 1, tid, nthreads, &r_lo, &r_hi);
+  const v128_t neg_inf = wasm_f32x4_splat(-__builtin_inff());
+  for (int r = r_lo; r < r_hi; r++) {
+    int n = r / oH, oh = r - n * oH;
+    int h0 = oh * sH - pt;
+    int kh_lo = imax(0, -h0), kh_hi = imin(KH, H - h0);
+    const float *xi = x + (long)n * H * W * C;
+    float *o = out + (long)r * oW * C;
+    for (int ow = 0; ow < oW; ow++, o += C) {
+      int w0 = ow * sW - pl;
+      int kw_lo = imax(0, -w0), kw_hi = imin(KW, W - w0);
+      int c = 0;
+      for (; c + 16 <= C; c += 16) {
+        v128_t b0 = neg_inf, b1 = neg_inf, b2 = neg_inf, b3 = neg_inf;
+        for (int kh = kh_lo; kh < kh_hi; kh++) {
+          const float *p = xi + ((long)(h0 + kh) * W + w0) * C + c;
+          for (int kw = kw_lo; kw < kw_hi; kw++) {
+            const float *q = p + (long)kw * C;
+            b0 = wasm_f32x4_pmax(b0, wasm_v128_load(q));
+            b1 = wasm_f32x4_pmax(b1, wasm_v128_load(q + 4));
+            b2 = wasm_f32x4_pmax(b2, wasm_v128_load(q + 8));
+            b3 = wasm_f32x4_pmax(b3, wasm_v128_load(q + 12));
+          }
+        }
+        wasm_v128_store(o + c, b0);
+        wasm_v128_store(o + c + 4, b1);
+        wasm_v128_store(o + c + 8, b2);
+        wasm_v128_store(o + c + 12, b3);
+      }
+      for (; c + 4 <= C; c += 4) {
+        v128_t b0 = neg_inf;
+        for (int kh = kh_lo; kh < kh_hi; kh++)
+          for (int kw = kw_lo; kw < kw_hi; kw++)
+            b0 = wasm_f32x4_pmax(b0, wasm_v128_load(xi + ((long)(h0 + kh) * W + w0 + kw) * C + c));
+        wasm_v128_store(o + c, b0);
+      }
+      for (; c < C; c++) {
+        float b = -__builtin_inff();
+        for (int kh = kh_lo; kh < kh_hi; kh++)
+          for (int kw = kw_lo; kw < kw_hi; kw++) {
+            float v = xi[((long)(h0 + kh) * W + w0 + kw) * C + c];
+            if (v > b) b = v;
+          }
+        o[c] = b;
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Convolution of a one-channel input (net2's conv1: 96x96x1 -> 32 channels, 3x3), with bias  */
+/* and ReLU fused:                                                                              */
+/*   out[n, oh, ow, co] = act(bias[co] + sum_{kh, kw} x[n, oh*sH + kh - pt, ow*sW + kw - pl] * */
+/*                        w[kh, kw, 0, co])                                                    */
+/* Pixels outside the input count as 0. With one input channel a GEMM has K = KH*KW only (9),  */
+/* too short for XNNPACK's packed kernels to reach speed; here each output pixel is 4 x 4      */
+/* channels held in registers while the taps stream: two pixels share every filter load.      */
+/* args: x, w, bias (0: none), out (pointers), N, H, W, oH, oW, Cout, KH, KW, sH, sW, padTop,  */
+/* padLeft, relu. Cout % 4 == 0. Threads split the output rows (n, oh).                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* NP (1 or 2) pixels x 4*NV channels from channel c: taps with kh in [kh_lo, kh_hi) and every kw */
+/* in range (interior pixels), or checked one by one when `edge`.                                 */
+INLINE void c1_pixels(const int np, const int nv, const float *xi, int H, int W, int h0, int w0, int w0b,
+                      const float *w, int Cout, int KH, int KW, const float *bias, int c, int relu,
+                      float *o, float *ob, int edge) {
+  v128_t z = wasm_f32x4_splat(0);
+  v128_t a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+  if (bias) {
+    a0 = wasm_v128_load(bias + c);
+    if (nv > 1) a1 = wasm_v128_load(bias + c + 4);
+    if (nv > 2) a2 = wasm_v128_load(bias + c + 8);
+    if (nv > 3) a3 = wasm_v128_load(bias + c + 12);
+    b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+  }
+  for (int kh = 0; kh < KH; kh++) {
+    int h = h0 + kh;
+    if (h < 0 || h >= H) continue;
+    const float *xr = xi + (long)h * W;
+    const float *wr = w + (long)kh * KW * Cout + c;
+    for (int kw = 0; kw < KW; kw++, wr += Cout) {
+      int wa = w0 + kw, wb = w0b + kw;
+      int ina = !edge || (wa >= 0 && wa < W);
+      int inb = np > 1 && (!edge || (wb >= 0 && wb < W));
+      v128_t xa = ina ? wasm_v128_load32_splat(xr + wa) : z;
+      v128_t xb = inb ? wasm_v128_load32_splat(xr + wb) : z;
+      v128_t f0 = wasm_v128_load(wr);
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xa, f0));
+      if (np > 1) b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(xb, f0));
+      if (nv > 1) {
+        v128_t f1 = wasm_v128_load(wr + 4);
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xa, f1));
+        if (np > 1) b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(xb, f1));
+      }
+      if (nv > 2) {
+        v128_t f2 = wasm_v128_load(wr + 8);
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(xa, f2));
+        if (np > 1) b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(xb, f2));
+      }
+      if (nv > 3) {
+        v128_t f3 = wasm_v128_load(wr + 12);
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(xa, f3));
+        if (np > 1) b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(xb, f3));
+      }
+    }
+  }
+  if (relu) {
+    a0 = wasm_f32x4_max(a0, z), a1 = wasm_f32x4_max(a1, z), a2 = wasm_f32x4_max(a2, z), a3 = wasm_f32x4_max(a3, z);
+    b0 = wasm_f32x4_max(b0, z), b1 = wasm_f32x4_max(b1, z), b2 = wasm_f32x4_max(b2, z), b3 = wasm_f32x4_max(b3, z);
+  }
+  wasm_v128_store(o + c, a0);
+  if (nv > 1) wasm_v128_store(o + c + 4, a1);
+  if (nv > 2) wasm_v128_store(o + c + 8, a2);
+  if (nv > 3) wasm_v128_store(o + c + 12, a3);
+  if (np > 1) {
+    wasm_v128_store(ob + c, b0);
+    if (nv > 1) wasm_v128_store(ob + c + 4, b1);
+    if (nv > 2) wasm_v128_store(ob + c + 8, b2);
+    if (nv > 3) wasm_v128_store(ob + c + 12, b3);
+  }
+}
+
+INLINE void c1_channels(const int np, const float *xi, int H, int W, int h0, int w0, int w0b, const float *w,
+                        int Cout, int KH, int KW, const float *bias, int relu, float *o, float *ob, int edge) {
+  int c = 0;
+  for (; c + 16 <= Cout; c += 16) c1_pixels(np, 4, xi, H, W, h0, w0, w0b, w, Cout, KH, KW, bias, c, relu, o, ob, edge);
+  for (; c + 4 <= Cout; c += 4) c1_pixels(np, 1, xi, H, W, h0, w0, w0b, w, Cout, KH, KW, bias, c, relu, o, ob, edge);
+}
+
+EXPORT("conv2d_c1")
+void conv2d_c1(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  const float *w = (const float *)args[1];
+  const float *bias = (const float *)args[2];
+  float *out = (float *)args[3];
+  int N = args[4], H = args[5], W = args[6], oH = args[7], oW = args[8], Cout = args[9];
+  int KH = args[10], KW = args[11], sH = args[12], sW = args[13], pt = args[14], pl = args[15];
+  int relu = args[16];
+  int r_lo, r_hi;
+  share(N * oH, 1, tid, nthreads, &r_lo, &r_hi);
+  /* interior columns: every tap in range */
+  int ow_a = imin(oW, (pl + sW - 1) / sW);
+  int ow_b = W - KW + pl < 0 ? ow_a : imax(ow_a, imin(oW, (W - KW + pl) / sW + 1));
+  for (int r = r_lo; r < r_hi; r++) {
+    int n = r / oH, oh = r - n * oH;
+    int h0 = oh * sH - pt;
+    const float *xi = x + (long)n * H * W;
+    float *o = out + (long)r * oW * Cout;
+    int ow = 0;
+    for (; ow < ow_a; ow++)
+      c1_channels(1, xi, H, W, h0, ow * sW - pl, 0, w, Cout, KH, KW, bias, relu, o + (long)ow * Cout, 0, 1);
+    for (; ow + 2 <= ow_b; ow += 2)
+      c1_channels(2, xi, H, W, h0, ow * sW - pl, (ow + 1) * sW - pl, w, Cout, KH, KW, bias, relu,
+                  o + (long)ow * Cout, o + (long)(ow + 1) * Cout, 0);
+    for (; ow < ow_b; ow++)
+      c1_channels(1, xi, H, W, h0, ow * sW - pl, 0, w, Cout, KH, KW, bias, relu, o + (long)ow * Cout, 0, 0);
+    for (; ow < oW; ow++)
+      c1_channels(1, xi, H, W, h0, ow * sW - pl, 0, w, Cout, KH, KW, bias, relu, o + (long)ow * Cout, 0, 1);
+  }
 }

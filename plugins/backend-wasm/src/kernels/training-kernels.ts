@@ -5,6 +5,8 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.kernel.js';
 import { gatherConfig } from './gather.kernel.js';
 import { sliceConfig } from './slice.kernel.js';
 import { maxPoolGradConfig } from './max-pool-grad.kernel.js';
+import { maxPoolConfig } from './max-pool.kernel.js';
+import { oneChannelConv2DConfig } from './conv2d-one-channel.kernel.js';
 import { reluGradConfig, reluGradientConfig } from './relu-grad.kernel.js';
 import { castConfig, sharedIdentityConfig } from './shared-buffer.kernel.js';
 import { sumConfig } from './sum.kernel.js';
@@ -27,6 +29,9 @@ export const TRAINING_KERNEL_NAMES = [
   'GatherV2',
   'Slice',
   'KeypointsReluGrad',
+  'MaxPool',
+  'Conv2D',
+  'FusedConv2D',
 ] as const;
 
 function mark(config: KernelConfig): KernelConfig {
@@ -47,6 +52,8 @@ export function isTrainingKernel(config: KernelConfig | undefined): boolean {
  *   and `MaxPoolGrad` (wasm SIMD, all threads), transposed `BatchMatMul` (explicit transpose);
  * - fixed: `MaxPoolGrad` routes to the first maximum, also when it is ≤ 0;
  * - no copies: `Identity` and same-dtype `Cast` share the buffer;
+ * - faster forward: `MaxPool` (wasm SIMD, all threads) and `Conv2D`/`FusedConv2D` of a
+ *   one-channel input (every CNN's first layer: direct wasm SIMD kernel, bias and ReLU fused);
  * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads; contiguous `Slice`s
  *   (model.predict's batches) are one copy inside the heap instead of a read of the whole input;
  * - fused: the `Relu` gradient runs one wasm pass (`KeypointsReluGrad`) on the wasm backend and
@@ -67,7 +74,10 @@ export function installTrainingKernels(tf: Tf): void {
   };
   replace(() => ({ ...conv2dBackpropFilterConfig }), 'Conv2DBackpropFilter');
   replace(() => conv2dBackpropInputConfig(stock('Conv2D').kernelFunc), 'Conv2DBackpropInput');
+  replace(() => oneChannelConv2DConfig(stock('Conv2D')), 'Conv2D');
+  replace(() => oneChannelConv2DConfig(stock('FusedConv2D')), 'FusedConv2D');
   replace(() => ({ ...maxPoolGradConfig }), 'MaxPoolGrad');
+  replace(() => maxPoolConfig(stock('MaxPool')), 'MaxPool');
   replace(() => ({ ...sharedIdentityConfig }), 'Identity');
   replace(() => sumConfig(stock('Sum')), 'Sum');
   replace(() => gatherConfig(stock('GatherV2')), 'GatherV2');

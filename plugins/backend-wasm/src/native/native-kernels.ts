@@ -15,6 +15,8 @@ export const NATIVE_ENTRIES = [
   'gemm',
   'bias_act',
   'gather_rows',
+  'max_pool',
+  'conv2d_c1',
 ] as const;
 export type NativeEntry = (typeof NATIVE_ENTRIES)[number];
 

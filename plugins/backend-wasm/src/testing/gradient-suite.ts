@@ -106,6 +106,10 @@ const CONV_CASES: Array<[string, number[], number[], number | [number, number], 
   ['net2 conv2 channels (32 → 64)', [2, 13, 11, 32], [2, 2, 32, 64], 1, 'valid'],
   ['net2 conv3 channels (64 → 128)', [1, 9, 11, 64], [2, 2, 64, 128], 1, 'valid'],
   ['Cout not a multiple of 4 (scalar tail)', [2, 9, 8, 5], [3, 3, 5, 7], 1, 'valid'],
+  ['one input channel, same, stride 2, Cout 20 (16 + 4)', [2, 9, 8, 1], [3, 3, 1, 20], 2, 'same'],
+  ['one input channel, explicit padding, stride [2, 1], Cout 4', [2, 7, 9, 1], [3, 2, 1, 4], [2, 1], [[0, 0], [2, 1], [1, 3], [0, 0]]],
+  ['one input channel, 5×5 same on a 3×4 image (no interior column)', [1, 3, 4, 1], [5, 5, 1, 8], 1, 'same'],
+  ['one input channel, Cout 6 (left to XNNPACK)', [2, 8, 7, 1], [3, 3, 1, 6], 1, 'valid'],
 ];
 
 const rounded: Gen = (_, rng) => Math.round(2 * rng.uniform(-1, 1)); // many ties, zeros, negatives
@@ -121,6 +125,7 @@ const POOL_CASES: Array<[string, Gen, number[], number | [number, number], numbe
   ['random, 2×2 / 2, same padding, odd size', uniform, [2, 7, 9, 3], 2, 2, 'same'],
   ['random, [3, 2] / [2, 1]', uniform, [2, 9, 7, 4], [3, 2], [2, 1], 'valid'],
   ['net2 pool1 shapes', uniform, [2, 94, 94, 32], 2, 2, 'valid'],
+  ['20 channels (16 + 4), 3×3 / 2, same padding', uniform, [2, 9, 8, 20], 3, 2, 'same'],
 ];
 
 /**
@@ -159,6 +164,15 @@ export function defineGradientSuite(threads: number): void {
       });
     });
 
+    it('fused conv2d of a one-channel input (first layers): bias + ReLU, no bias, linear, elu left to tfjs', async () => {
+      const inputs = [input([3, 13, 12, 1]), input([3, 3, 1, 36]), input([36])];
+      await expectSameAsCpu(inputs, (x, w, b) => {
+        const conv = (activation: 'relu' | 'linear' | 'elu', pad: 'same' | 'valid', strides: number, bias?: tf.Tensor) =>
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides, pad, bias, activation });
+        return [conv('relu', 'valid', 1, b), conv('relu', 'same', 2), conv('linear', 'same', 1, b), conv('elu', 'valid', 1, b)];
+      });
+    });
+
     it('fused conv2d with linear activation and bias (kernels called directly by the fused gradient)', async () => {
       const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
         tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 2, pad: 'same', bias: b });
@@ -167,14 +181,24 @@ export function defineGradientSuite(threads: number): void {
     });
   });
 
-  describe(`MaxPool gradient (MaxPoolGrad, first maximum), ${threads} thread(s)`, () => {
+  describe(`MaxPool and its gradient (MaxPoolGrad, first maximum), ${threads} thread(s)`, () => {
     for (const [name, gen, shape, size, strides, pad] of POOL_CASES) {
       it(name, async () => {
         const f = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, size, strides, pad);
         const inputs = [input(shape, gen)];
-        await expectSameAsCpu(inputs, gradientsOf(f, input(outShape(f, inputs))));
+        const grads = gradientsOf(f, input(outShape(f, inputs)));
+        await expectSameAsCpu(inputs, (x) => [f(x), ...grads(x)]);
       });
     }
+
+    it('NaN never wins a window (the cpu rule), 5 and 19 channels', async () => {
+      // one NaN in every other 2×2 window, never a whole window
+      const withNaN: Gen = (i, rng) => (i % 7 === 3 ? Number.NaN : rng.uniform(-1, 1));
+      for (const shape of [[2, 6, 8, 5], [1, 4, 6, 19]]) {
+        const inputs = [input(shape, withNaN)];
+        await expectSameAsCpu(inputs, (x) => [tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')]);
+      }
+    });
   });
 
   describe(`BatchMatMul, ${threads} thread(s)`, () => {
