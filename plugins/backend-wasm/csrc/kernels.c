@@ -750,3 +750,101 @@ void conv2d_c1(const int32_t *args, int tid, int nthreads) {
       c1_channels(1, xi, H, W, h0, ow * sW - pl, 0, w, Cout, KH, KW, bias, relu, o + (long)ow * Cout, 0, 1);
   }
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Convolution (forward) as an implicit GEMM, bias and ReLU fused:                             */
+/*   out[p, co] = act(bias[co] + sum_m x[corner(p) + off(m)] * w[m, co])                      */
+/* with p = (n, oh, ow), corner(p) = ((n*H + oh*sH)*W + ow*sW)*Cin, m = (kh, kw, ci) and       */
+/* off(m) = (kh*W + kw)*Cin + ci (the filter [KH, KW, Cin, Cout] is already the [M, Cout]     */
+/* matrix). x is already padded. 4-pixel x 8-channel register tiles (as the GEMM): four       */
+/* broadcast loads of x and two loads of a filter row per tap; the 8-column filter panel stays */
+/* in L1 while the row's pixels stream. No im2col copy, no packing.                            */
+/* args: x, w, bias (0: none), out, offs (pointers), N, H, W, Cin, oH, oW, Cout, sH, sW, M,     */
+/* relu. Cout % 4 == 0. Threads split the output rows (n, oh).                                 */
+/* ------------------------------------------------------------------------------------------ */
+INLINE void fwd_tile(const int mr, const int nv, const float *x0, const float *x1, const float *x2,
+                     const float *x3, int KH, int KWC, int xrow, const float *w, int Cout,
+                     const float *bias, int relu, float *o0, float *o1, float *o2, float *o3) {
+  v128_t z = wasm_f32x4_splat(0);
+  v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+  const float *wr = w;
+  for (int kh = 0; kh < KH; kh++) {
+   int base = kh * xrow;
+   for (int j = 0; j < KWC; j++, wr += Cout) {
+    int off = base + j;
+    v128_t b0 = wasm_v128_load(wr);
+    v128_t b1 = nv > 1 ? wasm_v128_load(wr + 4) : b0;
+    v128_t v = wasm_v128_load32_splat(x0 + off);
+    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v, b0));
+    if (nv > 1) a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v, b1));
+    if (mr > 1) {
+      v = wasm_v128_load32_splat(x1 + off);
+      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v, b0));
+      if (nv > 1) a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v, b1));
+    }
+    if (mr > 2) {
+      v = wasm_v128_load32_splat(x2 + off);
+      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v, b0));
+      if (nv > 1) a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v, b1));
+    }
+    if (mr > 3) {
+      v = wasm_v128_load32_splat(x3 + off);
+      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v, b0));
+      if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v, b1));
+    }
+   }
+  }
+  v128_t c0 = bias ? wasm_v128_load(bias) : z;
+  v128_t c1 = bias && nv > 1 ? wasm_v128_load(bias + 4) : z;
+#define FWD_OUT(i, p, a0, a1)                                                          \
+  if (mr > i) {                                                                        \
+    v128_t r0 = wasm_f32x4_add(a0, c0), r1 = wasm_f32x4_add(a1, c1);                   \
+    if (relu) r0 = wasm_f32x4_max(r0, z), r1 = wasm_f32x4_max(r1, z);                  \
+    wasm_v128_store(p, r0);                                                            \
+    if (nv > 1) wasm_v128_store(p + 4, r1);                                            \
+  }
+  FWD_OUT(0, o0, a00, a01) FWD_OUT(1, o1, a10, a11) FWD_OUT(2, o2, a20, a21) FWD_OUT(3, o3, a30, a31)
+#undef FWD_OUT
+}
+
+/* One output row's pixels [ow, oW) for channels [c, c + 4*nv): the filter panel stays in L1. */
+INLINE void fwd_row(const int nv, const float *xr, int step, int KH, int KWC, int xrow, const float *w,
+                    int Cout, const float *bias, int relu, float *o, int oW, int c) {
+  const float *wc = w + c, *bc = bias ? bias + c : 0;
+  int ow = 0;
+  for (; ow + 4 <= oW; ow += 4) {
+    const float *p = xr + (long)ow * step;
+    float *q = o + (long)ow * Cout + c;
+    fwd_tile(4, nv, p, p + step, p + 2 * step, p + 3 * step, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q + 3 * Cout);
+  }
+  const float *p = xr + (long)ow * step;
+  float *q = o + (long)ow * Cout + c;
+  switch (oW - ow) {
+    case 3: fwd_tile(3, nv, p, p + step, p + 2 * step, p, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q); break;
+    case 2: fwd_tile(2, nv, p, p + step, p, p, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q, q); break;
+    case 1: fwd_tile(1, nv, p, p, p, p, KH, KWC, xrow, wc, Cout, bc, relu, q, q, q, q); break;
+    default: break;
+  }
+}
+
+EXPORT("conv2d_fwd")
+void conv2d_fwd(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  const float *w = (const float *)args[1];
+  const float *bias = (const float *)args[2];
+  float *out = (float *)args[3];
+  int N = args[4], H = args[5], W = args[6], Cin = args[7], oH = args[8], oW = args[9], Cout = args[10];
+  int sH = args[11], sW = args[12], KH = args[13], KW = args[14], relu = args[15];
+  int KWC = KW * Cin, xrow = W * Cin;
+  int r_lo, r_hi;
+  share(N * oH, 1, tid, nthreads, &r_lo, &r_hi);
+  int step = sW * Cin;
+  for (int r = r_lo; r < r_hi; r++) {
+    int n = r / oH, oh = r - n * oH;
+    const float *xr = x + ((long)n * H + (long)oh * sH) * W * Cin;
+    float *o = out + (long)r * oW * Cout;
+    int c = 0;
+    for (; c + 8 <= Cout; c += 8) fwd_row(2, xr, step, KH, KWC, xrow, w, Cout, bias, relu, o, oW, c);
+    for (; c + 4 <= Cout; c += 4) fwd_row(1, xr, step, KH, KWC, xrow, w, Cout, bias, relu, o, oW, c);
+  }
+}

@@ -12,20 +12,20 @@ interface Attrs {
 }
 
 /**
- * Build the wasm `Conv2DBackpropInput` kernel on top of the backend's own (XNNPACK) `Conv2D`.
+ * Build the wasm `Conv2DBackpropInput` kernel on top of a forward `Conv2D` kernel (this package's,
+ * see conv2d.kernel.ts, which falls back to XNNPACK's for shapes it does not take).
  *
  * The input gradient of a convolution is a "full" correlation of dy with the spatially flipped,
  * in/out-swapped filter: `dx = conv2d(pad(spread(dy, strides)), flip(W)ᵀ, stride 1)`, where
  * `spread` inserts `s − 1` zeros between neighbouring rows/columns (strided convolutions) and the
  * padding is `K − 1 − pad` on the top/left (negative values crop). Stride 1 with non-negative
- * padding hands the padding to XNNPACK; otherwise csrc's `spread_pad` builds the spread and padded
- * dy in one pass. tfjs-backend-wasm's own kernel is a scalar loop, ~20× slower at net2's shapes.
- * (csrc's own register-tiled convolution measured 10–30 % slower than XNNPACK's here, so the
- * convolutions themselves stay XNNPACK's.)
+ * padding hands the padding to the convolution; otherwise csrc's `spread_pad` builds the spread
+ * and padded dy in one pass. tfjs-backend-wasm's own kernel is a scalar loop, ~20× slower at
+ * net2's shapes.
  * Inputs `dy [N, oH, oW, Cout]`, `filter [KH, KW, Cin, Cout]` float32; output `inputShape` (NHWC).
  *
  *
- * @param conv2d the wasm backend's registered `Conv2D` kernel function.
+ * @param conv2d a wasm `Conv2D` kernel function.
  */
 export function makeConv2dBackpropInput(conv2d: KernelFunc): KernelFunc {
   return ({ inputs, backend: b, attrs }) => {

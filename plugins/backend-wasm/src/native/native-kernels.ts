@@ -17,6 +17,7 @@ export const NATIVE_ENTRIES = [
   'gather_rows',
   'max_pool',
   'conv2d_c1',
+  'conv2d_fwd',
 ] as const;
 export type NativeEntry = (typeof NATIVE_ENTRIES)[number];
 
