@@ -532,29 +532,32 @@ void gemm(const int32_t *args, int tid, int nthreads) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Epilogue of a fused dense layer: c[m, n] = act(c[m, n] + bias[n]), act = identity or ReLU.   */
-/* args: c, bias (0 for none) (pointers), M, N, relu. Threads split the rows.                  */
+/* Bias and activation: out[m, n] = act(c[m, n] + bias[n]), act = identity or ReLU; the       */
+/* epilogue of a fused dense layer (in place), and the Add of a bias / the Relu of training.   */
+/* args: c, bias (0 for none), M, N, relu, out (0: in place). Threads split the rows.          */
 /* ------------------------------------------------------------------------------------------ */
 EXPORT("bias_act")
 void bias_act(const int32_t *args, int tid, int nthreads) {
-  float *c = (float *)args[0];
+  const float *c = (const float *)args[0];
   const float *bias = (const float *)args[1];
   int M = args[2], N = args[3], relu = args[4];
+  float *out = args[5] ? (float *)args[5] : (float *)args[0];
   int m_lo, m_hi;
   share(M, 1, tid, nthreads, &m_lo, &m_hi);
   const v128_t z = wasm_f32x4_splat(0);
   for (int m = m_lo; m < m_hi; m++) {
-    float *row = c + (long)m * N;
+    const float *row = c + (long)m * N;
+    float *orow = out + (long)m * N;
     int n = 0;
     for (; n + 4 <= N; n += 4) {
       v128_t v = wasm_v128_load(row + n);
       if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + n));
       if (relu) v = wasm_f32x4_max(v, z);
-      wasm_v128_store(row + n, v);
+      wasm_v128_store(orow + n, v);
     }
     for (; n < N; n++) {
       float v = row[n] + (bias ? bias[n] : 0);
-      row[n] = relu && v < 0 ? 0 : v;
+      orow[n] = relu && v < 0 ? 0 : v;
     }
   }
 }

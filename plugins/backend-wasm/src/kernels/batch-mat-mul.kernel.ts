@@ -87,7 +87,7 @@ export function wrapFusedMatMul(stock: KernelConfig): KernelConfig {
     const size = out.shape.reduce((p, d) => p * d, 1);
     if (size > 0 && (bias != null || activation === 'relu')) {
       activeNativeKernels().run('bias_act', [
-        heapOffset(backend, out), bias == null ? 0 : heapOffset(backend, bias), size / N, N, activation === 'relu' ? 1 : 0,
+        heapOffset(backend, out), bias == null ? 0 : heapOffset(backend, bias), size / N, N, activation === 'relu' ? 1 : 0, 0,
       ]);
     }
     return out;

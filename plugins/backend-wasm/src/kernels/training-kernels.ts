@@ -7,6 +7,7 @@ import { sliceConfig } from './slice.kernel.js';
 import { maxPoolGradConfig } from './max-pool-grad.kernel.js';
 import { maxPoolConfig } from './max-pool.kernel.js';
 import { conv2DConfig, makeConv2D } from './conv2d.kernel.js';
+import { biasAddConfig } from './bias-add.kernel.js';
 import { reluGradConfig, reluGradientConfig } from './relu-grad.kernel.js';
 import { castConfig, sharedIdentityConfig } from './shared-buffer.kernel.js';
 import { sumConfig } from './sum.kernel.js';
@@ -32,6 +33,7 @@ export const TRAINING_KERNEL_NAMES = [
   'MaxPool',
   'Conv2D',
   'FusedConv2D',
+  'Add',
 ] as const;
 
 function mark(config: KernelConfig): KernelConfig {
@@ -54,6 +56,8 @@ export function isTrainingKernel(config: KernelConfig | undefined): boolean {
  * - no copies: `Identity` and same-dtype `Cast` share the buffer;
  * - faster forward: `MaxPool` (wasm SIMD, all threads) and `Conv2D`/`FusedConv2D` of a
  *   one-channel input (every CNN's first layer: direct wasm SIMD kernel, bias and ReLU fused);
+ * - a bias `Add` (`x [..., C] + b [C]`; training keeps it apart from the convolution) in one pass
+ *   on all threads;
  * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads; contiguous `Slice`s
  *   (model.predict's batches) are one copy inside the heap instead of a read of the whole input;
  * - fused: the `Relu` gradient runs one wasm pass (`KeypointsReluGrad`) on the wasm backend and
@@ -78,6 +82,7 @@ export function installTrainingKernels(tf: Tf): void {
   replace(() => conv2DConfig(stock('FusedConv2D')), 'FusedConv2D');
   replace(() => ({ ...maxPoolGradConfig }), 'MaxPoolGrad');
   replace(() => maxPoolConfig(stock('MaxPool')), 'MaxPool');
+  replace(() => biasAddConfig(stock('Add')), 'Add');
   replace(() => ({ ...sharedIdentityConfig }), 'Identity');
   replace(() => sumConfig(stock('Sum')), 'Sum');
   replace(() => gatherConfig(stock('GatherV2')), 'GatherV2');

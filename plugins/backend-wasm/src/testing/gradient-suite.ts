@@ -236,6 +236,22 @@ export function defineGradientSuite(threads: number): void {
     });
   });
 
+  describe(`bias Add (training's separate pass), ${threads} thread(s)`, () => {
+    it('adds a bias over the last axis (and its gradients), leaves other adds to tfjs', async () => {
+      const f = (x: tf.Tensor, b: tf.Tensor) => tf.relu(tf.add(x, b));
+      const inputs = [input([3, 5, 7, 20]), input([20]), input([3, 5, 7, 1])];
+      const grads = gradientsOf(f, input([3, 5, 7, 20]));
+      await expectSameAsCpu(inputs, (x, b, y) => [
+        tf.add(x, b),
+        tf.add(b, x),
+        tf.add(x, y),
+        tf.add(x, x),
+        tf.add(tf.reshape(x, [105, 20]), b),
+        ...grads(x, b),
+      ]);
+    });
+  });
+
   describe(`Sum, Cast, Identity, ${threads} thread(s)`, () => {
     it('sums over leading axes (bias gradients), with and without keepDims', async () => {
       await expectSameAsCpu([input([3, 9, 7, 37]), input([5, 12]), input([2, 3, 4, 5])], (a, b, c) => [
