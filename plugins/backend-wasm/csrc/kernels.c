@@ -810,23 +810,35 @@ INLINE void fwd_tile(const int mr, const int nv, const float *x0, const float *x
 #undef FWD_OUT
 }
 
-/* One output row's pixels [ow, oW) for channels [c, c + 4*nv): the filter panel stays in L1. */
-INLINE void fwd_row(const int nv, const float *xr, int step, int KH, int KWC, int xrow, const float *w,
-                    int Cout, const float *bias, int relu, float *o, int oW, int c) {
+/* x corner and output row of pixel p = (n, oh, ow) */
+INLINE const float *fwd_corner(const float *x, int p, int plane, int oW, int H, int W, int Cin, int sH, int sW) {
+  int n = p / plane, q = p - n * plane, oh = q / oW, ow = q - oh * oW;
+  return x + (((long)n * H + (long)oh * sH) * W + (long)ow * sW) * Cin;
+}
+
+/* Pixels [p0, p1) (any rows, any images) for channels [c, c + 4*nv): tiles of 4 pixels. */
+INLINE void fwd_chunk(const int nv, const float *x, int p0, int p1, int plane, int oW, int H, int W, int Cin,
+                      int sH, int sW, int KH, int KWC, const float *w, int Cout, const float *bias, int relu,
+                      float *out, int c) {
   const float *wc = w + c, *bc = bias ? bias + c : 0;
-  int ow = 0;
-  for (; ow + 4 <= oW; ow += 4) {
-    const float *p = xr + (long)ow * step;
-    float *q = o + (long)ow * Cout + c;
-    fwd_tile(4, nv, p, p + step, p + 2 * step, p + 3 * step, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q + 3 * Cout);
+  int xrow = W * Cin;
+  int p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    float *q = out + (long)p * Cout + c;
+    fwd_tile(4, nv, fwd_corner(x, p, plane, oW, H, W, Cin, sH, sW), fwd_corner(x, p + 1, plane, oW, H, W, Cin, sH, sW),
+             fwd_corner(x, p + 2, plane, oW, H, W, Cin, sH, sW), fwd_corner(x, p + 3, plane, oW, H, W, Cin, sH, sW),
+             KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q + 3 * Cout);
   }
-  const float *p = xr + (long)ow * step;
-  float *q = o + (long)ow * Cout + c;
-  switch (oW - ow) {
-    case 3: fwd_tile(3, nv, p, p + step, p + 2 * step, p, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q); break;
-    case 2: fwd_tile(2, nv, p, p + step, p, p, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q, q); break;
-    case 1: fwd_tile(1, nv, p, p, p, p, KH, KWC, xrow, wc, Cout, bc, relu, q, q, q, q); break;
-    default: break;
+  if (p < p1) {
+    const float *x0 = fwd_corner(x, p, plane, oW, H, W, Cin, sH, sW);
+    const float *x1 = p + 1 < p1 ? fwd_corner(x, p + 1, plane, oW, H, W, Cin, sH, sW) : x0;
+    const float *x2 = p + 2 < p1 ? fwd_corner(x, p + 2, plane, oW, H, W, Cin, sH, sW) : x0;
+    float *q = out + (long)p * Cout + c;
+    switch (p1 - p) {
+      case 3: fwd_tile(3, nv, x0, x1, x2, x0, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q); break;
+      case 2: fwd_tile(2, nv, x0, x1, x0, x0, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q, q); break;
+      default: fwd_tile(1, nv, x0, x0, x0, x0, KH, KWC, xrow, wc, Cout, bc, relu, q, q, q, q); break;
+    }
   }
 }
 
@@ -838,16 +850,14 @@ void conv2d_fwd(const int32_t *args, int tid, int nthreads) {
   float *out = (float *)args[3];
   int N = args[4], H = args[5], W = args[6], Cin = args[7], oH = args[8], oW = args[9], Cout = args[10];
   int sH = args[11], sW = args[12], KH = args[13], KW = args[14], relu = args[15];
-  int KWC = KW * Cin, xrow = W * Cin;
-  int r_lo, r_hi;
-  share(N * oH, 1, tid, nthreads, &r_lo, &r_hi);
-  int step = sW * Cin;
-  for (int r = r_lo; r < r_hi; r++) {
-    int n = r / oH, oh = r - n * oH;
-    const float *xr = x + ((long)n * H + (long)oh * sH) * W * Cin;
-    float *o = out + (long)r * oW * Cout;
+  int KWC = KW * Cin, plane = oH * oW;
+  int p_lo, p_hi;
+  share(N * plane, 4, tid, nthreads, &p_lo, &p_hi);
+  /* chunks of 64 pixels: their inputs stay in L2 while every 8-channel filter panel passes */
+  for (int p0 = p_lo; p0 < p_hi; p0 += 64) {
+    int p1 = imin(p_hi, p0 + 64);
     int c = 0;
-    for (; c + 8 <= Cout; c += 8) fwd_row(2, xr, step, KH, KWC, xrow, w, Cout, bias, relu, o, oW, c);
-    for (; c + 4 <= Cout; c += 4) fwd_row(1, xr, step, KH, KWC, xrow, w, Cout, bias, relu, o, oW, c);
+    for (; c + 8 <= Cout; c += 8) fwd_chunk(2, x, p0, p1, plane, oW, H, W, Cin, sH, sW, KH, KWC, w, Cout, bias, relu, out, c);
+    for (; c + 4 <= Cout; c += 4) fwd_chunk(1, x, p0, p1, plane, oW, H, W, Cin, sH, sW, KH, KWC, w, Cout, bias, relu, out, c);
   }
 }
