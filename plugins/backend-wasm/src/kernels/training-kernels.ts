@@ -54,8 +54,9 @@ export function isTrainingKernel(config: KernelConfig | undefined): boolean {
  *   and `MaxPoolGrad` (wasm SIMD, all threads), transposed `BatchMatMul` (explicit transpose);
  * - fixed: `MaxPoolGrad` routes to the first maximum, also when it is ≤ 0;
  * - no copies: `Identity` and same-dtype `Cast` share the buffer;
- * - faster forward: `MaxPool` (wasm SIMD, all threads) and `Conv2D`/`FusedConv2D` of a
- *   one-channel input (every CNN's first layer: direct wasm SIMD kernel, bias and ReLU fused);
+ * - faster forward: `MaxPool` (wasm SIMD, all threads) and `Conv2D`/`FusedConv2D` (implicit GEMM
+ *   in place, a direct kernel for one-channel inputs, bias and ReLU fused; also under
+ *   `Conv2DBackpropInput`), XNNPACK for the shapes they do not take;
  * - a bias `Add` (`x [..., C] + b [C]`; training keeps it apart from the convolution) in one pass
  *   on all threads;
  * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads; contiguous `Slice`s
