@@ -654,8 +654,8 @@ void max_pool(const int32_t *args, int tid, int nthreads) {
 /* padLeft, relu. Cout % 4 == 0. Threads split the output rows (n, oh).                        */
 /* ------------------------------------------------------------------------------------------ */
 
-/* NP (1 or 2) pixels x 4*NV channels from channel c: taps with kh in [kh_lo, kh_hi) and every kw */
-/* in range (interior pixels), or checked one by one when `edge`.                                 */
+/* NP (1 or 2) pixels x 4*NV channels from channel c. Filter rows outside the input are skipped; */
+/* columns are checked one by one only when `edge` (interior pixels have every column in range).  */
 INLINE void c1_pixels(const int np, const int nv, const float *xi, int H, int W, int h0, int w0, int w0b,
                       const float *w, int Cout, int KH, int KW, const float *bias, int c, int relu,
                       float *o, float *ob, int edge) {
@@ -761,9 +761,9 @@ void conv2d_c1(const int32_t *args, int tid, int nthreads) {
 /* off(m) = (kh*W + kw)*Cin + ci (the filter [KH, KW, Cin, Cout] is already the [M, Cout]     */
 /* matrix). x is already padded. 4-pixel x 8-channel register tiles (as the GEMM): four       */
 /* broadcast loads of x and two loads of a filter row per tap; the 8-column filter panel stays */
-/* in L1 while the row's pixels stream. No im2col copy, no packing.                            */
-/* args: x, w, bias (0: none), out, offs (pointers), N, H, W, Cin, oH, oW, Cout, sH, sW, M,     */
-/* relu. Cout % 4 == 0. Threads split the output rows (n, oh).                                 */
+/* in L1 while a chunk of 64 pixels streams. No im2col copy, no packing.                       */
+/* args: x, w, bias (0: none), out (pointers), N, H, W, Cin, oH, oW, Cout, sH, sW, KH, KW,     */
+/* relu. Cout % 4 == 0. Threads split the output pixels (n, oh, ow) in units of 4.             */
 /* ------------------------------------------------------------------------------------------ */
 INLINE void fwd_tile(const int mr, const int nv, const float *x0, const float *x1, const float *x2,
                      const float *x3, int KH, int KWC, int xrow, const float *w, int Cout,
@@ -772,30 +772,31 @@ INLINE void fwd_tile(const int mr, const int nv, const float *x0, const float *x
   v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
   const float *wr = w;
   for (int kh = 0; kh < KH; kh++) {
-   int base = kh * xrow;
-   for (int j = 0; j < KWC; j++, wr += Cout) {
-    int off = base + j;
-    v128_t b0 = wasm_v128_load(wr);
-    v128_t b1 = nv > 1 ? wasm_v128_load(wr + 4) : b0;
-    v128_t v = wasm_v128_load32_splat(x0 + off);
-    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v, b0));
-    if (nv > 1) a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v, b1));
-    if (mr > 1) {
-      v = wasm_v128_load32_splat(x1 + off);
-      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v, b0));
-      if (nv > 1) a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v, b1));
+    /* the KW*Cin taps of one filter row are contiguous in x */
+    int base = kh * xrow;
+    for (int j = 0; j < KWC; j++, wr += Cout) {
+      int off = base + j;
+      v128_t b0 = wasm_v128_load(wr);
+      v128_t b1 = nv > 1 ? wasm_v128_load(wr + 4) : b0;
+      v128_t v = wasm_v128_load32_splat(x0 + off);
+      a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v, b0));
+      if (nv > 1) a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v, b1));
+      if (mr > 1) {
+        v = wasm_v128_load32_splat(x1 + off);
+        a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v, b0));
+        if (nv > 1) a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v, b1));
+      }
+      if (mr > 2) {
+        v = wasm_v128_load32_splat(x2 + off);
+        a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v, b0));
+        if (nv > 1) a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v, b1));
+      }
+      if (mr > 3) {
+        v = wasm_v128_load32_splat(x3 + off);
+        a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v, b0));
+        if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v, b1));
+      }
     }
-    if (mr > 2) {
-      v = wasm_v128_load32_splat(x2 + off);
-      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v, b0));
-      if (nv > 1) a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v, b1));
-    }
-    if (mr > 3) {
-      v = wasm_v128_load32_splat(x3 + off);
-      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v, b0));
-      if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v, b1));
-    }
-   }
   }
   v128_t c0 = bias ? wasm_v128_load(bias) : z;
   v128_t c1 = bias && nv > 1 ? wasm_v128_load(bias + 4) : z;
@@ -810,7 +811,7 @@ INLINE void fwd_tile(const int mr, const int nv, const float *x0, const float *x
 #undef FWD_OUT
 }
 
-/* x corner and output row of pixel p = (n, oh, ow) */
+/* corner in x of output pixel p = (n, oh, ow)'s window */
 INLINE const float *fwd_corner(const float *x, int p, int plane, int oW, int H, int W, int Cin, int sH, int sW) {
   int n = p / plane, q = p - n * plane, oh = q / oW, ow = q - oh * oW;
   return x + (((long)n * H + (long)oh * sH) * W + (long)ow * sW) * Cin;
