@@ -34,7 +34,7 @@ function fraction(v: string): number {
 export function buildProgram(): Command {
   const program = new Command('keypoints')
     .description('Train and use facial-keypoint detectors (Kaggle Facial Keypoints format, 96×96 grayscale, 15 keypoints).')
-    .showHelpAfterError();
+    .showHelpAfterError('(add --help for usage)');
 
   program
     .command('train')

@@ -24,6 +24,16 @@ describe('selectBackend with all four plugins', () => {
     expect(node.message).toContain('storage.googleapis.com');
   });
 
+  it('logs each skipped backend once, under the name --backend takes', async () => {
+    const lines: string[] = [];
+    const log = (m: string) => lines.push(m);
+    await selectBackend(all, undefined, { info: log, warn: log });
+    expect(lines).toEqual([
+      expect.stringMatching(/^backend 'node-gpu' skipped \(@tensorflow\/tfjs-node-gpu is not installed\)$/),
+      expect.stringMatching(/^backend 'node' skipped \(@tensorflow\/tfjs-node is not installed\)$/),
+    ]);
+  });
+
   it('naming `node` gives the actionable error instead of falling back', async () => {
     const error = await selectBackend(all, 'node').then(
       () => undefined,
@@ -32,7 +42,7 @@ describe('selectBackend with all four plugins', () => {
     expect(error).toBeInstanceOf(BackendInitError);
     expect((error as BackendInitError).backend).toBe('tensorflow');
     expect((error as Error).message).toBe(
-      "backend 'tensorflow': @tensorflow/tfjs-node is not installed; install it in your project: " +
+      "backend 'node': @tensorflow/tfjs-node is not installed; install it in your project: " +
         '`npm install @tensorflow/tfjs-node@4.22.0` (its install script downloads libtensorflow from ' +
         'storage.googleapis.com, so the install needs network access to that host; prebuilt for Linux x64, ' +
         'macOS and Windows x64; elsewhere it builds from source (python, a C++ toolchain)); or pick another ' +

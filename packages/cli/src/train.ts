@@ -277,7 +277,9 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides | (Omit
   if (!resumeFrom && (!('model' in input) || input.model === undefined)) throw new ConfigError('a training config needs a model preset (net1 … net8)');
   const parsed = resumeFrom ? TrainConfigSchema.safeParse(resumeFrom.config) : resolveTrainConfig(input as TrainConfigInput);
   if (!parsed.success) {
-    throw new ConfigError(`invalid training config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(
+      `invalid training config: ${parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`,
+    );
   }
   const logger = options.logger ?? consoleLogger;
   // A specialist's default name says its group, so it never lands in (and overwrites) its pre-trained run.

@@ -1,4 +1,4 @@
-import { BackendInitError, ConfigError } from './errors.js';
+import { BackendInitError, ConfigError, backendAlias } from './errors.js';
 import type { Logger } from './clock.js';
 
 /**
@@ -45,10 +45,10 @@ export async function selectBackend(
 ): Promise<BackendSelection> {
   if (plugins.length === 0) throw new ConfigError('no backend plugins registered');
   if (name !== undefined) {
-    const plugin = plugins.find((p) => p.name === name || aliasOf(p.name) === name);
+    const plugin = plugins.find((p) => p.name === name || backendAlias(p.name) === name);
     if (!plugin) {
       throw new ConfigError(
-        `unknown backend '${name}'; available: ${plugins.map((p) => (aliasOf(p.name) === p.name ? p.name : `${aliasOf(p.name)} (${p.name})`)).join(', ')}`,
+        `unknown backend '${name}'; available: ${plugins.map((p) => (backendAlias(p.name) === p.name ? p.name : `${backendAlias(p.name)} (${p.name})`)).join(', ')}`,
       );
     }
     await plugin.init();
@@ -60,7 +60,7 @@ export async function selectBackend(
     try {
       await plugin.init();
       // One short line per skipped backend; the full remedy is in the error when it is named.
-      for (const s of skipped) logger?.info(`backend '${s.name}' skipped (${s.error.message.split(';')[0].replace(/^backend '[^']*': /, '')})`);
+      for (const s of skipped) logger?.info(`backend '${backendAlias(s.name)}' skipped (${s.error.message.split(';')[0].replace(/^backend '[^']*': /, '')})`);
       return { plugin, skipped };
     } catch (error) {
       skipped.push({ name: plugin.name, error: error as Error });
@@ -68,7 +68,7 @@ export async function selectBackend(
   }
   throw new BackendInitError(
     'auto',
-    `no backend could be initialised:\n${skipped.map((s) => `  - ${s.name}: ${s.error.message}`).join('\n')}`,
+    `no backend could be initialised:\n${skipped.map((s) => `  - ${backendAlias(s.name)}: ${s.error.message}`).join('\n')}`,
   );
 }
 
@@ -102,6 +102,3 @@ export async function activateTfjsBackend(
   await tf.ready();
 }
 
-function aliasOf(name: string): string {
-  return name === 'tensorflow' ? 'node' : name;
-}

@@ -76,11 +76,20 @@ export class ConfigError extends KeypointsError {
  * (e.g. which package to install).
  */
 export class BackendInitError extends KeypointsError {
+  /** The plugin's name (tfjs-node's is tfjs's `tensorflow`; its message says `node`, the `--backend` name). */
   readonly backend: string;
   constructor(backend: string, message: string, options?: { cause?: unknown }) {
-    super('BACKEND_INIT', `backend '${backend}': ${message}`, options);
+    super('BACKEND_INIT', `backend '${backendAlias(backend)}': ${message}`, options);
     this.backend = backend;
   }
+}
+
+/**
+ * The name a user selects a backend plugin by (`--backend`): tfjs-node's plugin carries tfjs's
+ * backend name `tensorflow` and is selected as `node`; every other name is its own.
+ */
+export function backendAlias(name: string): string {
+  return name === 'tensorflow' ? 'node' : name;
 }
 
 /** Saving or loading a model failed. */

@@ -26,6 +26,7 @@ export {
   DataNotFoundError,
   ConfigError,
   BackendInitError,
+  backendAlias,
   ModelIOError,
   isKeypointsError,
   KEYPOINTS_ERROR_CODES,

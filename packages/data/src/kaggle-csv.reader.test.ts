@@ -285,6 +285,16 @@ describe('readKaggleCsv: bad input', () => {
     expect(err.message).toContain("value 'n/a' is not a number; expected a keypoint coordinate in pixels");
   });
 
+  it('rejects a keypoint value that overflows to Infinity (1e400), naming its line and column', async () => {
+    const fields = lines()[0].split(',');
+    fields[3] = '1e400';
+    const path = write('overflow.csv', [header, good(0), `${fields.join(',')},${fixtureImageField(1)}`].join('\n'));
+    const err = await failure(readKaggleCsv(path));
+    expect(err).toBeInstanceOf(DataFormatError);
+    expect(err.message).toContain(`${path}, line 3, column '${KAGGLE_COLUMNS[3]}'`);
+    expect(err.message).toContain("value '1e400' overflows a float64");
+  });
+
   it('rejects a missing Image column in a training table', async () => {
     const path = write('no-image.csv', `${KAGGLE_COLUMNS.join(',')}\n${lines()[0]}\n`);
     const err = await failure(readKaggleCsv(path));

@@ -483,7 +483,14 @@ function parseKeypoint(field: Uint8Array | string, file: string, line: number, c
       `value '${abbreviate(text, 40)}' is not a number; expected a keypoint coordinate in pixels (or an empty field when missing)`,
     );
   }
-  return Number(text);
+  const value = Number(text);
+  if (!Number.isFinite(value)) {
+    throw new DataFormatError(
+      { file, line, column },
+      `value '${abbreviate(text, 40)}' overflows a float64; expected a keypoint coordinate in pixels (or an empty field when missing)`,
+    );
+  }
+  return value;
 }
 
 /**

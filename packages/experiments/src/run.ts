@@ -20,7 +20,8 @@ const program = new Command('experiment')
   .option('--out <dir>', 'run directory (default: runs/<name>)')
   .action(async (name: string, o: { epochs?: number; backend?: string; data?: string; out?: string }) => {
     const e = experiment(name);
-    console.error(`experiment ${e.name}: ${e.description} (${e.source})`);
+    const epochs = o.epochs ? `; this run: ${o.epochs} epoch${o.epochs === 1 ? '' : 's'} (--epochs)` : '';
+    console.error(`experiment ${e.name}: ${e.description} (${e.source})${epochs}`);
     const { runDir, metrics } = await trainRun({
       ...e.config,
       ...(o.epochs ? { epochs: o.epochs } : {}),

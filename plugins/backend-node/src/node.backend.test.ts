@@ -41,7 +41,7 @@ describe('node (tfjs-node) backend plugin', () => {
   it('imports without @tensorflow/tfjs-node and says how to install it', async () => {
     expect(() => createRequire(import.meta.url).resolve('@tensorflow/tfjs-node')).toThrow();
     const error = await initError(nodeBackend.init());
-    expect(error.message).toContain("backend 'tensorflow': @tensorflow/tfjs-node is not installed");
+    expect(error.message).toContain("backend 'node': @tensorflow/tfjs-node is not installed");
     expect(error.message).toContain('`npm install @tensorflow/tfjs-node@4.22.0`');
     expect(error.message).toContain('downloads libtensorflow from storage.googleapis.com');
     expect(error.message).toContain('--backend wasm');

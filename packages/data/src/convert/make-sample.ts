@@ -28,6 +28,7 @@
  * matching test.csv + `Identity`), and prints the counts and the per-keypoint means vs Kaggle.
  */
 import { createHash } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,11 +48,6 @@ export const FRAMES_PER_IDENTITY = 4;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 /** `k` indices spread evenly over `0..n-1` (all of them when `n ≤ k`). */
 function spread(n: number, k: number): number[] {
   if (n <= k) return Array.from({ length: n }, (_, i) => i);
@@ -67,30 +63,41 @@ const USAGE = `usage:
   npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>                              # every frame
   npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]`;
 
-/** Refuse unknown flags (and answer --help) before anything is written: the default action rewrites data/sample. */
-function checkArgs(): void {
-  const args = process.argv.slice(2);
-  const known = new Set(['--data', '--out', '--count', '--all', '--kaggle-test']);
-  const takesValue = new Set(['--data', '--out', '--count']);
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--help' || args[i] === '-h') {
+/**
+ * Parse the arguments (`--data DIR` and `--data=DIR` alike, as nx forwards them), refusing unknown
+ * flags and answering --help before anything is written: the default action rewrites data/sample.
+ */
+function parseArguments(): { data?: string; out?: string; count?: string; all: boolean; kaggleTest: boolean } {
+  try {
+    const { values } = parseArgs({
+      options: {
+        data: { type: 'string' },
+        out: { type: 'string' },
+        count: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        'kaggle-test': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
       console.log(USAGE);
       process.exit(0);
     }
-    if (!known.has(args[i])) {
-      console.error(`make-sample: unknown argument '${args[i]}'\n${USAGE}`);
-      process.exit(2);
-    }
-    if (takesValue.has(args[i])) i++;
+    return { data: values.data, out: values.out, count: values.count, all: values.all === true, kaggleTest: values['kaggle-test'] === true };
+  } catch (error) {
+    console.error(`make-sample: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
   }
 }
 
 async function main(): Promise<void> {
-  checkArgs();
-  const dataDir = path.resolve(argValue('--data') ?? path.join(REPO_ROOT, '..', 'shared', 'data'));
-  const kaggleTest = process.argv.includes('--kaggle-test');
+  const args = parseArguments();
+  const dataDir = path.resolve(args.data ?? path.join(REPO_ROOT, '..', 'shared', 'data'));
+  const kaggleTest = args.kaggleTest;
   const defaultOut = kaggleTest ? path.join(REPO_ROOT, 'runs', 'data', 'kaggle-test') : path.join(REPO_ROOT, 'data', 'sample');
-  const outDir = path.resolve(argValue('--out') ?? defaultOut);
+  const outDir = path.resolve(args.out ?? defaultOut);
   const p1 = path.join(dataDir, 'youtube_faces_p1');
   if (kaggleTest) {
     const t0 = performance.now();
@@ -98,7 +105,7 @@ async function main(): Promise<void> {
       p1Dir: p1,
       out: path.join(outDir, 'test.csv'),
       keypointsOut: path.join(outDir, 'test_keypoints.csv.gz'),
-      count: Number(argValue('--count') ?? KAGGLE_TEST_IMAGES),
+      count: Number(args.count ?? KAGGLE_TEST_IMAGES),
       onProgress: (done, total) => {
         if (done === total || done % 200 === 0) process.stderr.write(`test: ${done}/${total}\n`);
       },
@@ -119,7 +126,7 @@ async function main(): Promise<void> {
   }
   const identities = [...byIdentity.keys()].sort();
   new SeededRandom(SEED).shuffle(identities);
-  const all = process.argv.includes('--all');
+  const all = args.all;
   const testIds = all ? [] : identities.slice(0, TEST_IDENTITIES).sort();
   const trainIds = all ? identities.slice().sort() : identities.slice(TEST_IDENTITIES).sort();
   const framesPerIdentity = all ? Number.POSITIVE_INFINITY : FRAMES_PER_IDENTITY;
