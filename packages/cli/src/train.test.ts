@@ -31,6 +31,23 @@ describe('keypoints train / evaluate on the embedded sample (wasm backend)', () 
     expect(metrics.finalValidRmsePx).toBeLessThan(metrics.baselineValidRmsePx);
   });
 
+  it('warns about keypoint values outside the 96×96 frame, naming the file, row and column', async () => {
+    const table = await readKaggleCsv(DEFAULT_TRAINING_DATA, { maxRows: 40 });
+    const keypoints = Float32Array.from(table.keypoints);
+    keypoints[3 * table.columns.length + 4] = 5000; // data row 4: a unit or column mix-up
+    const dir = await mkdtemp(join(tmpdir(), 'kp-frame-'));
+    const file = join(dir, 'outside.csv.gz');
+    await writeKaggleCsv(file, { ...table, keypoints });
+    const warnings: string[] = [];
+    await trainRun(
+      { model: 'net1', data: file, epochs: 1, backend: 'wasm', out: join(dir, 'run') },
+      { progress: false, logger: { info: () => {}, warn: (m) => void warnings.push(m) } },
+    );
+    expect(warnings).toEqual([
+      `${file}: 1 keypoint value outside the 96×96 frame (first: data row 4, column '${table.columns[4]}': 5000 px); expected pixels in [0, 96]`,
+    ]);
+  });
+
   it('writes the run directory, and evaluate reloads the model to the same RMSE', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'kp-run-')), 'net1');
     const { metrics } = await trainRun(

@@ -20,12 +20,14 @@ import {
   FlipAugmentation,
   holdoutSplit,
   applyMissingPattern,
+  keypointsOutsideFrame,
   missingPatternOf,
   readKaggleCsv,
   restrictToKeypointSet,
   toDataset,
   type Augmentation,
   type Dataset,
+  type OutsideFrame,
 } from '@keypoints/data';
 import {
   NOURI_DROPOUT,
@@ -81,6 +83,8 @@ export interface RunData {
   readonly train: Dataset;
   readonly validation: Dataset;
   readonly groupedBy: 'identity' | 'none';
+  /** Keypoint values of the file outside the 96×96 frame (warned about by `trainRun`). */
+  readonly outsideFrame: OutsideFrame;
 }
 
 /** Options of {@link loadRunData}. */
@@ -139,6 +143,7 @@ export async function loadRunData(config: TrainConfig, options: LoadRunDataOptio
     train: restrictToKeypointSet(train, set, { dropIncomplete }),
     validation: restrictToKeypointSet(split.validation, set, { dropIncomplete }),
     groupedBy,
+    outsideFrame: keypointsOutsideFrame(table),
   };
 }
 
@@ -307,6 +312,14 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides | (Omit
       (set !== FULL_KEYPOINT_SET ? `, keypoints ${set.name} (${set.columns.length} columns)` : '') +
       (config.missing === 'mask' ? ', missing keypoints masked' : ''),
   );
+  const outside = data.outsideFrame;
+  if (outside.first) {
+    const { row, column, value } = outside.first;
+    logger.warn(
+      `${config.data}: ${outside.count} keypoint value${outside.count === 1 ? '' : 's'} outside the 96×96 frame ` +
+        `(first: data row ${row + 1}, column '${column}': ${value} px); expected pixels in [0, 96]`,
+    );
+  }
   if (!resumeFrom && set !== FULL_KEYPOINT_SET && input.epochs === undefined) {
     // kfkd.py: max_epochs = int(4e6 / y.shape[0]) on the specialist's rows.
     config.epochs = specialistMaxEpochs(data.train.count + data.validation.count);

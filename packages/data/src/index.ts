@@ -15,4 +15,6 @@ export * from './augment/index.js';
 export { restrictToKeypointSet, completeRowCount } from './keypoint-subset.js';
 export type { RestrictOptions } from './keypoint-subset.js';
 export { missingPatternOf, applyMissingPattern } from './missing-pattern.js';
+export { keypointsOutsideFrame } from './frame-check.js';
+export type { OutsideFrame } from './frame-check.js';
 export type { ApplyMissingPatternOptions } from './missing-pattern.js';
