@@ -43,12 +43,18 @@ INLINE void zero_floats(float *p, int count) {
 /* short.                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* One MR x (4*NV) tile over one output row: acc(m, c) += sum_ow x[corner(ow) + off(m)] dy[ow, c]. */
+/*
+ * The register tile every product here runs on (the GEMM, the filter gradient, the forward
+ * convolution): an MR x (4*NV) block, MR <= 4, NV <= 2, of
+ *   s[i*sstride + c] += sum_{t < n} xp_t[o_i] * dp_t[c],  xp_t = xrow + t*xstep, dp_t = dyrow + t*dystep
+ * (filter gradient: i a filter row, t an output pixel; GEMM: i a row of A, t the depth).
+ * 4-row tiles: 8 accumulators. 6-row tiles (12 accumulators + 2 operands + 1 broadcast) need all 15
+ * vector registers V8 allocates on x64 and ran 15-25 % slower.
+ */
 INLINE void dw_tile(const int mr, const int nv, const float *xrow, int xstep, int o0, int o1, int o2,
-                    int o3, int o4, int o5, const float *dyrow, int dystep, int ow_n, float *s,
-                    int sstride) {
+                    int o3, const float *dyrow, int dystep, int ow_n, float *s, int sstride) {
   v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-  v128_t a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  v128_t a30 = a00, a31 = a00;
   const float *xp = xrow;
   const float *dp = dyrow;
   for (int ow = 0; ow < ow_n; ow++) {
@@ -73,16 +79,6 @@ INLINE void dw_tile(const int mr, const int nv, const float *xrow, int xstep, in
       a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x, b0));
       if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x, b1));
     }
-    if (mr > 4) {
-      x = wasm_v128_load32_splat(xp + o4);
-      a40 = wasm_f32x4_add(a40, wasm_f32x4_mul(x, b0));
-      if (nv > 1) a41 = wasm_f32x4_add(a41, wasm_f32x4_mul(x, b1));
-    }
-    if (mr > 5) {
-      x = wasm_v128_load32_splat(xp + o5);
-      a50 = wasm_f32x4_add(a50, wasm_f32x4_mul(x, b0));
-      if (nv > 1) a51 = wasm_f32x4_add(a51, wasm_f32x4_mul(x, b1));
-    }
     xp += xstep;
     dp += dystep;
   }
@@ -92,8 +88,7 @@ INLINE void dw_tile(const int mr, const int nv, const float *xrow, int xstep, in
     wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), a0));                         \
     if (nv > 1) wasm_v128_store(q + 4, wasm_f32x4_add(wasm_v128_load(q + 4), a1));    \
   }
-  DW_ACC(0, a00, a01) DW_ACC(1, a10, a11) DW_ACC(2, a20, a21)
-  DW_ACC(3, a30, a31) DW_ACC(4, a40, a41) DW_ACC(5, a50, a51)
+  DW_ACC(0, a00, a01) DW_ACC(1, a10, a11) DW_ACC(2, a20, a21) DW_ACC(3, a30, a31)
 #undef DW_ACC
 }
 
@@ -105,14 +100,12 @@ INLINE void dw_tiles(const int mr, int m0, const float *xrow, int xstep, const i
   int o1 = mr > 1 ? offs[m0 + 1] : 0;
   int o2 = mr > 2 ? offs[m0 + 2] : 0;
   int o3 = mr > 3 ? offs[m0 + 3] : 0;
-  int o4 = mr > 4 ? offs[m0 + 4] : 0;
-  int o5 = mr > 5 ? offs[m0 + 5] : 0;
   float *srow = s + m0 * ss;
   int c = 0;
   for (; c + 8 <= c_vec; c += 8)
-    dw_tile(mr, 2, xrow, xstep, o0, o1, o2, o3, o4, o5, dyrow + c, Cout, ow_n, srow + c, ss);
+    dw_tile(mr, 2, xrow, xstep, o0, o1, o2, o3, dyrow + c, Cout, ow_n, srow + c, ss);
   for (; c + 4 <= c_vec; c += 4)
-    dw_tile(mr, 1, xrow, xstep, o0, o1, o2, o3, o4, o5, dyrow + c, Cout, ow_n, srow + c, ss);
+    dw_tile(mr, 1, xrow, xstep, o0, o1, o2, o3, dyrow + c, Cout, ow_n, srow + c, ss);
 }
 
 /*
@@ -153,8 +146,6 @@ void conv2d_filter_grad(const int32_t *args, int tid, int nthreads) {
       const float *xrow = x + ((long)(n * H + oh * sH) * W) * Cin;
       const float *dyrow = dy + ((long)(n * oH + oh) * oW) * Cout + c_lo;
       int m0 = 0;
-      /* 4-row tiles: 8 accumulators. 6-row tiles (12 accumulators + 2 dy + 1 x) need all 15
-         vector registers V8 allocates on x64 and ran 20-25 % slower (net2 conv2/conv3 dW). */
       for (; m0 + 4 <= M; m0 += 4)
         dw_tiles(4, m0, xrow, sW * Cin, offs, dyrow, Cout, oW, img, tc, c_vec);
       switch (M - m0) {
@@ -433,8 +424,7 @@ void flip_filter(const int32_t *args, int tid, int nthreads) {
  * A, Aᵀ, B and Bᵀ stored row-major all work; C row-major with row stride ldc.
  * For each 256-deep slice of k, a thread copies its columns of B into contiguous [k][8] panels
  * (so the inner loop streams them; strided rows of a wide B defeat the prefetchers), then runs
- * 4-row x 8-column register tiles (dw_tile's kernel) with the panels as the vector operand (6-row
- * tiles ran ~15 % slower: see conv2d_filter_grad).
+ * 4-row x 8-column register tiles (dw_tile) with the panels as the vector operand.
  * Threads split the columns of C (nsplit = 1: for few rows, each thread packs only its own
  * columns) or its rows (nsplit = 0: each thread packs the whole slice of B).
  * args: a, b, c, pack (pointers), M, N, K, sam, sak, sbk, sbn, ldc, nsplit, pack floats per thread.
@@ -482,12 +472,10 @@ INLINE void nn_tiles(const int nv, const float *a, int sam, int sak, const float
     const float *pa = a + (long)m0 * sam;
     float *pc = c + (long)m0 * ldc;
     switch (mr) {
-      case 6: dw_tile(6, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, 4 * sam, 5 * sam, panel, 4 * nv, kc, pc, ldc); break;
-      case 5: dw_tile(5, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, 4 * sam, 0, panel, 4 * nv, kc, pc, ldc); break;
-      case 4: dw_tile(4, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
-      case 3: dw_tile(3, nv, pa, sak, 0, sam, 2 * sam, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
-      case 2: dw_tile(2, nv, pa, sak, 0, sam, 0, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
-      default: dw_tile(1, nv, pa, sak, 0, 0, 0, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
+      case 4: dw_tile(4, nv, pa, sak, 0, sam, 2 * sam, 3 * sam, panel, 4 * nv, kc, pc, ldc); break;
+      case 3: dw_tile(3, nv, pa, sak, 0, sam, 2 * sam, 0, panel, 4 * nv, kc, pc, ldc); break;
+      case 2: dw_tile(2, nv, pa, sak, 0, sam, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
+      default: dw_tile(1, nv, pa, sak, 0, 0, 0, 0, panel, 4 * nv, kc, pc, ldc); break;
     }
   }
 }
@@ -759,56 +747,35 @@ void conv2d_c1(const int32_t *args, int tid, int nthreads) {
 /*   out[p, co] = act(bias[co] + sum_m x[corner(p) + off(m)] * w[m, co])                      */
 /* with p = (n, oh, ow), corner(p) = ((n*H + oh*sH)*W + ow*sW)*Cin, m = (kh, kw, ci) and       */
 /* off(m) = (kh*W + kw)*Cin + ci (the filter [KH, KW, Cin, Cout] is already the [M, Cout]     */
-/* matrix). x is already padded. 4-pixel x 8-channel register tiles (as the GEMM): four       */
+/* matrix). x is already padded. 4-pixel x 8-channel tiles on dw_tile (the GEMM's): four      */
 /* broadcast loads of x and two loads of a filter row per tap; the 8-column filter panel stays */
 /* in L1 while a chunk of 64 pixels streams. No im2col copy, no packing.                       */
 /* args: x, w, bias (0: none), out (pointers), N, H, W, Cin, oH, oW, Cout, sH, sW, KH, KW,     */
 /* relu. Cout % 4 == 0. Threads split the output pixels (n, oh, ow) in units of 4.             */
 /* ------------------------------------------------------------------------------------------ */
+/* The tile of MR consecutive output pixels (outputs o, o + Cout, ...; x windows at x0 ... x3) x 4*NV
+   channels: bias (or 0) stored, dw_tile adds each filter row kh's KW*Cin taps (contiguous in x, the
+   filter rows strided by Cout), then ReLU. The extra passes over the tile stay in L1. */
 INLINE void fwd_tile(const int mr, const int nv, const float *x0, const float *x1, const float *x2,
                      const float *x3, int KH, int KWC, int xrow, const float *w, int Cout,
-                     const float *bias, int relu, float *o0, float *o1, float *o2, float *o3) {
+                     const float *bias, int relu, float *o) {
   v128_t z = wasm_f32x4_splat(0);
-  v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
-  const float *wr = w;
-  for (int kh = 0; kh < KH; kh++) {
-    /* the KW*Cin taps of one filter row are contiguous in x */
-    int base = kh * xrow;
-    for (int j = 0; j < KWC; j++, wr += Cout) {
-      int off = base + j;
-      v128_t b0 = wasm_v128_load(wr);
-      v128_t b1 = nv > 1 ? wasm_v128_load(wr + 4) : b0;
-      v128_t v = wasm_v128_load32_splat(x0 + off);
-      a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v, b0));
-      if (nv > 1) a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v, b1));
-      if (mr > 1) {
-        v = wasm_v128_load32_splat(x1 + off);
-        a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v, b0));
-        if (nv > 1) a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v, b1));
-      }
-      if (mr > 2) {
-        v = wasm_v128_load32_splat(x2 + off);
-        a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v, b0));
-        if (nv > 1) a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v, b1));
-      }
-      if (mr > 3) {
-        v = wasm_v128_load32_splat(x3 + off);
-        a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v, b0));
-        if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v, b1));
-      }
-    }
-  }
   v128_t c0 = bias ? wasm_v128_load(bias) : z;
   v128_t c1 = bias && nv > 1 ? wasm_v128_load(bias + 4) : z;
-#define FWD_OUT(i, p, a0, a1)                                                          \
-  if (mr > i) {                                                                        \
-    v128_t r0 = wasm_f32x4_add(a0, c0), r1 = wasm_f32x4_add(a1, c1);                   \
-    if (relu) r0 = wasm_f32x4_max(r0, z), r1 = wasm_f32x4_max(r1, z);                  \
-    wasm_v128_store(p, r0);                                                            \
-    if (nv > 1) wasm_v128_store(p + 4, r1);                                            \
+  for (int i = 0; i < mr; i++) {
+    wasm_v128_store(o + i * Cout, c0);
+    if (nv > 1) wasm_v128_store(o + i * Cout + 4, c1);
   }
-  FWD_OUT(0, o0, a00, a01) FWD_OUT(1, o1, a10, a11) FWD_OUT(2, o2, a20, a21) FWD_OUT(3, o3, a30, a31)
-#undef FWD_OUT
+  int o1 = (int)(x1 - x0), o2 = (int)(x2 - x0), o3 = (int)(x3 - x0);
+  for (int kh = 0; kh < KH; kh++)
+    dw_tile(mr, nv, x0 + kh * xrow, 1, 0, o1, o2, o3, w + (long)kh * KWC * Cout, Cout, KWC, o, Cout);
+  if (relu) {
+    for (int i = 0; i < mr; i++) {
+      float *q = o + i * Cout;
+      wasm_v128_store(q, wasm_f32x4_max(wasm_v128_load(q), z));
+      if (nv > 1) wasm_v128_store(q + 4, wasm_f32x4_max(wasm_v128_load(q + 4), z));
+    }
+  }
 }
 
 /* corner in x of output pixel p = (n, oh, ow)'s window */
@@ -828,7 +795,7 @@ INLINE void fwd_chunk(const int nv, const float *x, int p0, int p1, int plane, i
     float *q = out + (long)p * Cout + c;
     fwd_tile(4, nv, fwd_corner(x, p, plane, oW, H, W, Cin, sH, sW), fwd_corner(x, p + 1, plane, oW, H, W, Cin, sH, sW),
              fwd_corner(x, p + 2, plane, oW, H, W, Cin, sH, sW), fwd_corner(x, p + 3, plane, oW, H, W, Cin, sH, sW),
-             KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q + 3 * Cout);
+             KH, KWC, xrow, wc, Cout, bc, relu, q);
   }
   if (p < p1) {
     const float *x0 = fwd_corner(x, p, plane, oW, H, W, Cin, sH, sW);
@@ -836,9 +803,9 @@ INLINE void fwd_chunk(const int nv, const float *x, int p0, int p1, int plane, i
     const float *x2 = p + 2 < p1 ? fwd_corner(x, p + 2, plane, oW, H, W, Cin, sH, sW) : x0;
     float *q = out + (long)p * Cout + c;
     switch (p1 - p) {
-      case 3: fwd_tile(3, nv, x0, x1, x2, x0, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q + 2 * Cout, q); break;
-      case 2: fwd_tile(2, nv, x0, x1, x0, x0, KH, KWC, xrow, wc, Cout, bc, relu, q, q + Cout, q, q); break;
-      default: fwd_tile(1, nv, x0, x0, x0, x0, KH, KWC, xrow, wc, Cout, bc, relu, q, q, q, q); break;
+      case 3: fwd_tile(3, nv, x0, x1, x2, x0, KH, KWC, xrow, wc, Cout, bc, relu, q); break;
+      case 2: fwd_tile(2, nv, x0, x1, x0, x0, KH, KWC, xrow, wc, Cout, bc, relu, q); break;
+      default: fwd_tile(1, nv, x0, x0, x0, x0, KH, KWC, xrow, wc, Cout, bc, relu, q); break;
     }
   }
 }
