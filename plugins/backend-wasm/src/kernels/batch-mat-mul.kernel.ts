@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { activeNativeKernels } from '../native/active.js';
-import { heapOffset, type WasmBackendInternals } from './wasm-kernel-context.js';
+import { heapOffset, nativeEpilogue, type WasmBackendInternals } from './wasm-kernel-context.js';
 
 /** Marks kernels this module produced, so wrapping is idempotent. */
 const WRAPPED = Symbol.for('keypoints.wasm.transposedBatchMatMul');
@@ -79,9 +79,7 @@ export function wrapFusedMatMul(stock: KernelConfig): KernelConfig {
       a.dtype === 'float32' &&
       b.dtype === 'float32' &&
       sameBatch(a.shape, b.shape) &&
-      (activation === 'linear' || activation === 'relu') &&
-      preluActivationWeights == null &&
-      (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === N));
+      nativeEpilogue(activation, bias, preluActivationWeights, N);
     if (!supported) return stock.kernelFunc(args);
     const out = nativeProduct(backend, a, b, attrs.transposeA === true, tB);
     const size = out.shape.reduce((p, d) => p * d, 1);

@@ -1,7 +1,7 @@
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { activeNativeKernels } from '../native/active.js';
-import { heapOffset, type WasmBackendInternals } from './wasm-kernel-context.js';
+import { heapOffset, nativeEpilogue, type WasmBackendInternals } from './wasm-kernel-context.js';
 
 interface Attrs {
   strides: number | [number, number];
@@ -52,9 +52,7 @@ export function makeConv2D(stock: KernelFunc): KernelFunc {
       Cout % 4 === 0 &&
       (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
       (dilations === 1 || (Array.isArray(dilations) && dilations.every((d) => d === 1))) &&
-      (activation === 'linear' || activation === 'relu') &&
-      preluActivationWeights == null &&
-      (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === Cout));
+      nativeEpilogue(activation, bias, preluActivationWeights, Cout);
     if (!taken) return stock(args);
     const info = backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],

@@ -1,14 +1,7 @@
-import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { activeNativeKernels } from '../native/active.js';
+import { poolGeometry, type PoolAttrs } from './max-pool-grad.kernel.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-kernel-context.js';
-
-interface Attrs {
-  filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
 
 /**
  * Wrap the wasm `MaxPool` so that float32 NHWC pooling runs as this package's wasm SIMD kernel on
@@ -26,23 +19,11 @@ export function makeMaxPool(stock: KernelFunc): KernelFunc {
     const backend = args.backend as unknown as WasmBackendInternals;
     const { x } = args.inputs as { x: TensorInfo };
     if (x.dtype !== 'float32' || x.shape.length !== 4) return stock(args);
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as Attrs;
-    const info = backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
-    const [N, H, W, C] = x.shape;
-    const out = backend.makeOutput([N, info.outHeight, info.outWidth, C], 'float32');
-    if (N * info.outHeight * info.outWidth * C === 0) return out;
-    activeNativeKernels().run('max_pool', [
-      heapOffset(backend, x), heapOffset(backend, out),
-      N, H, W, C, info.outHeight, info.outWidth, info.filterHeight, info.filterWidth,
-      info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    ]);
+    const pool = poolGeometry(x.shape, args.attrs as unknown as PoolAttrs);
+    const [N, , , C] = x.shape;
+    const out = backend.makeOutput([N, pool.outHeight, pool.outWidth, C], 'float32');
+    if (N * pool.outHeight * pool.outWidth * C === 0) return out;
+    activeNativeKernels().run('max_pool', [heapOffset(backend, x), heapOffset(backend, out), ...pool.args]);
     return out;
   };
 }

@@ -22,3 +22,21 @@ export function callKernel(
 ): TensorInfo {
   return kernel({ inputs, backend: backend as never, attrs }) as TensorInfo;
 }
+
+/**
+ * Whether a fused op's epilogue is one this package's kernels apply themselves (bias + ReLU in the
+ * same pass): activation `linear` or `relu`, no PReLU weights, and a float32 bias of `channels`
+ * values or none. Shared by the fused matMul and the convolutions.
+ */
+export function nativeEpilogue(
+  activation: string,
+  bias: TensorInfo | undefined,
+  preluActivationWeights: TensorInfo | undefined,
+  channels: number,
+): boolean {
+  return (
+    (activation === 'linear' || activation === 'relu') &&
+    preluActivationWeights == null &&
+    (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === channels))
+  );
+}
