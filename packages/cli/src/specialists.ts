@@ -335,32 +335,19 @@ export function specialistInput(
   pretrained: { dir: string; config: TrainConfig },
   o: { out: string; threads: number; epochs?: number; patience?: number; backend?: string; maxRows?: number; batchSize?: number },
 ): SpecialistJob['input'] {
-  const c = pretrained.config;
-  const maxRows = o.maxRows ?? c.maxRows;
+  // Every setting of the pretrained run except what names and places that run, and what this run sets.
+  const { name: _name, keypoints: _keypoints, pretrained: _pretrained, epochs: _epochs, patience: _patience, backend: _backend, threads: _threads, out: _out, ...inherited } =
+    pretrained.config;
+  const maxRows = o.maxRows ?? inherited.maxRows;
   return {
-    model: c.model,
+    ...inherited,
     name,
     keypoints: name,
     pretrained: pretrained.dir,
-    data: c.data,
     ...(maxRows ? { maxRows } : {}),
     ...(o.epochs ? { epochs: o.epochs } : {}),
-    batchSize: o.batchSize ?? c.batchSize,
-    learningRate: c.learningRate,
-    momentum: c.momentum,
-    ...(c.learningRateSchedule ? { learningRateSchedule: c.learningRateSchedule } : {}),
-    ...(c.momentumSchedule ? { momentumSchedule: c.momentumSchedule } : {}),
-    flip: c.flip,
-    affine: c.affine,
-    ...(c.dense ? { dense: c.dense } : {}),
-    dropout: c.dropout,
-    padding: c.padding,
-    missing: c.missing,
-    ...(c.missingLike ? { missingLike: c.missingLike } : {}),
+    batchSize: o.batchSize ?? inherited.batchSize,
     ...(o.patience ? { patience: o.patience } : {}),
-    validationFraction: c.validationFraction,
-    groupBy: c.groupBy,
-    seed: c.seed,
     ...(o.backend ? { backend: o.backend } : {}),
     threads: o.threads,
     out: join(o.out, name),
