@@ -5,6 +5,12 @@ import { SPECIALIST_KEYPOINT_SETS } from '@keypoints/core';
 /** Keypoint sets a run can train: `full` (all 30 columns) or one of Nouri's six specialist groups. */
 export const KEYPOINT_SET_NAMES = ['full', ...SPECIALIST_KEYPOINT_SETS.map((s) => s.name)] as [string, ...string[]];
 
+/**
+ * The manifest file that marks a folder of specialist runs: written by `keypoints train-specialists`,
+ * read by `keypoints evaluate` / `submit` (an ensemble) and `keypoints plot` (their curves).
+ */
+export const SPECIALISTS_MANIFEST = 'specialists.json';
+
 /** The embedded default training set (converted YouTube-Faces sample, see data/sample/README.md). */
 export const DEFAULT_TRAINING_DATA = fileURLToPath(new URL('../../../data/sample/training.csv.gz', import.meta.url));
 

@@ -2,12 +2,12 @@ export { trainRun, loadRunData, buildModel, describeModel, augmentationsOf, call
 export type { TrainResult, TrainRunOptions, RunData, ResumeOverrides } from './train.js';
 export { evaluateRun } from './evaluate.js';
 export type { EvaluationResult } from './evaluate.js';
-export { loadPredictor, SPECIALISTS_MANIFEST, DEFAULT_PREDICT_BATCH } from './predictor.js';
+export { loadPredictor, DEFAULT_PREDICT_BATCH } from './predictor.js';
 export type { KeypointPredictor, PredictorMember, LoadPredictorOptions } from './predictor.js';
 export { writeSubmission, readLookupTable, SUBMISSION_HEADER } from './submit.js';
 export type { SubmitOptions, SubmitResult, LookupRow } from './submit.js';
 export { addSubmitCommand } from './commands/submit.command.js';
-export { TrainConfigSchema, DEFAULT_TRAINING_DATA, MODEL_PRESETS, MODEL_PRESET_NAMES, resolveTrainConfig } from './config.js';
+export { TrainConfigSchema, DEFAULT_TRAINING_DATA, SPECIALISTS_MANIFEST, MODEL_PRESETS, MODEL_PRESET_NAMES, resolveTrainConfig } from './config.js';
 export type { TrainConfig, TrainConfigInput, ModelPreset } from './config.js';
 export { initBackend, backendPlugins, BACKEND_NAMES } from './backends.js';
 export { ProgressCallback } from './progress.callback.js';

@@ -16,6 +16,7 @@ import {
   type SpecialistCurve,
 } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
+import { SPECIALISTS_MANIFEST } from './config.js';
 import { loadRunData, readRunConfig } from './train.js';
 
 /** What {@link plotRuns} wrote. */
@@ -23,8 +24,6 @@ export interface PlotResult {
   readonly files: string[];
 }
 
-/** The manifest file that marks a folder of specialist runs (see {@link readSpecialistCurves}). */
-export const SPECIALISTS_MANIFEST = 'specialists.json';
 
 /**
  * Read the specialists of a folder holding a `specialists.json` manifest,

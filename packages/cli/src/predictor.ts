@@ -13,11 +13,8 @@ import {
 } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import { initBackend } from './backends.js';
-import type { TrainConfig } from './config.js';
+import { SPECIALISTS_MANIFEST, type TrainConfig } from './config.js';
 import { keypointSetOf, readRunConfig } from './train.js';
-
-/** The manifest file of a specialists folder (written by `keypoints train-specialists`). */
-export const SPECIALISTS_MANIFEST = 'specialists.json';
 
 /** Images per `model.predict` call in {@link KeypointPredictor.predict}. */
 export const DEFAULT_PREDICT_BATCH = 256;

@@ -14,15 +14,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, DataNotFoundError, SPECIALIST_KEYPOINT_SETS, isKeypointsError } from '@keypoints/core';
 import { writeFileAtomic } from '@keypoints/reporting';
-import type { TrainConfig, TrainConfigInput } from './config.js';
+import { SPECIALISTS_MANIFEST, type TrainConfig, type TrainConfigInput } from './config.js';
 import { SpecialistsProgress } from './specialists.progress.js';
 import { readRunConfig } from './train.js';
 
 /** The six specialist group names, in {@link SPECIALIST_KEYPOINT_SETS} order (Nouri 2014, specialists). */
 export const SPECIALIST_NAMES: readonly string[] = SPECIALIST_KEYPOINT_SETS.map((s) => s.name);
-
-/** File name of the manifest written into the output folder (what `loadPredictor` reads). */
-const MANIFEST_FILE = 'specialists.json';
 
 /** What one worker process trains: `trainRun(input)` for one group. */
 export interface SpecialistJob {
@@ -490,7 +487,7 @@ export async function trainSpecialists(options: TrainSpecialistsOptions): Promis
     sequentialSeconds: round1(specialists.reduce((s, e) => s + e.trainSeconds, 0)),
     specialists,
   };
-  const manifestPath = join(out, MANIFEST_FILE);
+  const manifestPath = join(out, SPECIALISTS_MANIFEST);
   if (options.manifest !== false) await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   return { manifest, manifestPath, failed: specialists.filter((s) => s.status !== 'completed').map((s) => s.name) };
 }
@@ -545,7 +542,7 @@ export async function assembleSpecialistsManifest(options: { pretrained: string;
     assembled: true,
     specialists,
   };
-  const manifestPath = join(out, MANIFEST_FILE);
+  const manifestPath = join(out, SPECIALISTS_MANIFEST);
   await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   return { manifest, manifestPath, failed: specialists.filter((s) => s.status !== 'completed').map((s) => s.name) };
 }
