@@ -11,8 +11,7 @@ import {
 } from '@keypoints/core';
 import { readKaggleCsv, toDataset, type Dataset } from '@keypoints/data';
 import { loadPredictor, type KeypointPredictor } from './predictor.js';
-import { loadRunData } from './train.js';
-import type { TrainConfig } from './config.js';
+import { loadRunData, splitKey } from './train.js';
 
 /** What {@link evaluateRun} measures. RMSE values in pixels. */
 export interface EvaluationResult {
@@ -88,9 +87,7 @@ export async function evaluateRun(
 async function validationOf(predictor: KeypointPredictor): Promise<Dataset> {
   const first = predictor.members[0].config;
   if (predictor.kind === 'model') return (await loadRunData(first)).validation;
-  const split = (c: TrainConfig) =>
-    JSON.stringify([c.data, c.seed, c.validationFraction, c.groupBy, c.maxRows ?? null]);
-  const other = predictor.members.find((m) => split(m.config) !== split(first));
+  const other = predictor.members.find((m) => splitKey(m.config) !== splitKey(first));
   if (other) {
     throw new ConfigError(
       `${predictor.dir}: specialist '${other.name}' was split differently from '${predictor.members[0].name}' ` +

@@ -17,7 +17,7 @@ import {
 } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { SPECIALISTS_MANIFEST } from './config.js';
-import { loadRunData, readRunConfig } from './train.js';
+import { loadRunData, readRunConfig, splitKey } from './train.js';
 
 /** What {@link plotRuns} wrote. */
 export interface PlotResult {
@@ -112,7 +112,7 @@ export async function plotRuns(
       }
       const config = await readRunConfig(dir);
       await initBackend(options.backend ?? config.backend, logger);
-      const key = JSON.stringify([config.data, config.maxRows, config.validationFraction, config.groupBy, config.seed]);
+      const key = splitKey(config);
       if (!splits.has(key)) splits.set(key, loadRunData(config));
       const { validation } = await splits.get(key)!;
       const model = await loadModel(join(dir, 'model'));

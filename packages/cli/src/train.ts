@@ -104,6 +104,14 @@ export function keypointSetOf(config: Pick<TrainConfig, 'keypoints'>): KeypointS
 }
 
 /**
+ * What decides a run's validation split in {@link loadRunData} (file, row limit, fraction, grouping,
+ * seed) as one string: runs with equal keys have the same validation faces.
+ */
+export function splitKey(config: Pick<TrainConfig, 'data' | 'maxRows' | 'validationFraction' | 'groupBy' | 'seed'>): string {
+  return JSON.stringify([config.data, config.maxRows ?? null, config.validationFraction, config.groupBy, config.seed]);
+}
+
+/**
  * Load the training file of `config` and split it exactly as a training run does (same seed,
  * fraction and grouping), so `evaluate` sees the same validation set.
  *
