@@ -478,18 +478,32 @@ export async function trainSpecialists(options: TrainSpecialistsOptions): Promis
       : { ...base, status: 'failed', error: `could not start the worker: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}` };
   });
   const specialists = outcomes.map((o) => entryOf(o.name, o));
-  const manifest: SpecialistsManifest = {
+  const manifest = manifestOf({ pretrained: pretrained.dir, workers, threadsPerWorker, wallSeconds }, specialists);
+  return finishManifest(out, manifest, options.manifest !== false);
+}
+
+/** The manifest of `specialists`, with their summed (sequential) train time. */
+function manifestOf(
+  run: { pretrained: string; workers: number; threadsPerWorker: number; wallSeconds: number; assembled?: true },
+  specialists: SpecialistEntry[],
+): SpecialistsManifest {
+  return {
     kind: 'specialists',
-    pretrained: pretrained.dir,
-    workers,
-    threadsPerWorker,
-    wallSeconds: round1(wallSeconds),
+    pretrained: run.pretrained,
+    workers: run.workers,
+    threadsPerWorker: run.threadsPerWorker,
+    wallSeconds: round1(run.wallSeconds),
     sequentialSeconds: round1(specialists.reduce((s, e) => s + e.trainSeconds, 0)),
+    ...(run.assembled ? { assembled: true } : {}),
     specialists,
   };
+}
+
+/** Write `<out>/specialists.json` atomically (unless `write` is false) and name the specialists that did not complete. */
+async function finishManifest(out: string, manifest: SpecialistsManifest, write: boolean): Promise<TrainSpecialistsResult> {
   const manifestPath = join(out, SPECIALISTS_MANIFEST);
-  if (options.manifest !== false) await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  return { manifest, manifestPath, failed: specialists.filter((s) => s.status !== 'completed').map((s) => s.name) };
+  if (write) await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  return { manifest, manifestPath, failed: manifest.specialists.filter((s) => s.status !== 'completed').map((s) => s.name) };
 }
 
 /**
@@ -532,19 +546,9 @@ export async function assembleSpecialistsManifest(options: { pretrained: string;
   if (specialists.length === 0) {
     throw new DataNotFoundError(`${out}: no specialist run directories (<group>/metrics.json); expected some of ${SPECIALIST_NAMES.join(', ')}`);
   }
-  const manifest: SpecialistsManifest = {
-    kind: 'specialists',
-    pretrained,
-    workers: specialists.length,
-    threadsPerWorker: threads,
-    wallSeconds: round1(Math.max(...specialists.map((s) => s.trainSeconds))),
-    sequentialSeconds: round1(specialists.reduce((s, e) => s + e.trainSeconds, 0)),
-    assembled: true,
-    specialists,
-  };
-  const manifestPath = join(out, SPECIALISTS_MANIFEST);
-  await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  return { manifest, manifestPath, failed: specialists.filter((s) => s.status !== 'completed').map((s) => s.name) };
+  const wallSeconds = Math.max(...specialists.map((s) => s.trainSeconds));
+  const manifest = manifestOf({ pretrained, workers: specialists.length, threadsPerWorker: threads, wallSeconds, assembled: true }, specialists);
+  return finishManifest(out, manifest, true);
 }
 
 /** A Markdown-style summary table of a manifest, with the wall time next to the sequential time. */
