@@ -34,21 +34,11 @@ export interface RestrictOptions {
  */
 export function restrictToKeypointSet(dataset: Dataset, keypointSet: KeypointSet, options: RestrictOptions = {}): Dataset {
   const { dropIncomplete = true } = options;
-  const from = dataset.keypointSet.columns;
-  const index = keypointSet.columns.map((c) => from.indexOf(c));
-  const absent = keypointSet.columns.filter((_, j) => index[j] < 0);
-  if (absent.length > 0) {
-    throw new ConfigError(
-      `restrictToKeypointSet: set '${keypointSet.name}' needs ${absent.join(', ')}, which set '${dataset.keypointSet.name}' lacks (its columns: ${from.join(', ')})`,
-    );
-  }
-  const width = from.length;
+  const index = columnIndex(dataset, keypointSet, 'restrictToKeypointSet');
+  const width = dataset.keypointSet.columns.length;
   let source = dataset;
   if (dropIncomplete) {
-    const keep: number[] = [];
-    for (let r = 0; r < dataset.count; r++) {
-      if (index.every((c) => dataset.mask[r * width + c] > 0)) keep.push(r);
-    }
+    const keep = completeRows(dataset, index);
     if (keep.length === 0) {
       throw new DataFormatError(
         { file: `dataset '${dataset.keypointSet.name}'` },
@@ -76,14 +66,26 @@ export function restrictToKeypointSet(dataset: Dataset, keypointSet: KeypointSet
  * @throws {ConfigError} when a set has a column the dataset lacks.
  */
 export function completeRowCount(dataset: Dataset, keypointSet: KeypointSet): number {
+  return completeRows(dataset, columnIndex(dataset, keypointSet, 'completeRowCount')).length;
+}
+
+/** Index of each column of `keypointSet` in the dataset's columns; a ConfigError naming `caller` when one is absent. */
+function columnIndex(dataset: Dataset, keypointSet: KeypointSet, caller: string): number[] {
   const from = dataset.keypointSet.columns;
-  const index = keypointSet.columns.map((c) => {
-    const i = from.indexOf(c);
-    if (i < 0) throw new ConfigError(`completeRowCount: set '${keypointSet.name}' needs '${c}', which the dataset lacks`);
-    return i;
-  });
-  const width = from.length;
-  let n = 0;
-  for (let r = 0; r < dataset.count; r++) if (index.every((c) => dataset.mask[r * width + c] > 0)) n++;
-  return n;
+  const index = keypointSet.columns.map((c) => from.indexOf(c));
+  const absent = keypointSet.columns.filter((_, j) => index[j] < 0);
+  if (absent.length > 0) {
+    throw new ConfigError(
+      `${caller}: set '${keypointSet.name}' needs ${absent.join(', ')}, which set '${dataset.keypointSet.name}' lacks (its columns: ${from.join(', ')})`,
+    );
+  }
+  return index;
+}
+
+/** The rows of `dataset` whose mask is set at every column of `index`. */
+function completeRows(dataset: Dataset, index: readonly number[]): number[] {
+  const width = dataset.keypointSet.columns.length;
+  const rows: number[] = [];
+  for (let r = 0; r < dataset.count; r++) if (index.every((c) => dataset.mask[r * width + c] > 0)) rows.push(r);
+  return rows;
 }
