@@ -1,10 +1,13 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isKeypointsError } from '@keypoints/core';
-import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES } from './config.js';
-import { BACKEND_NAMES } from './backends.js';
+import { BACKEND_NAMES, DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, versusBaseline } from '@keypoints/pipeline';
 import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
 import { addSubmitCommand } from './commands/submit.command.js';
+
+/** This package's version (`package.json` sits one folder above both `src/` and `dist/`). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -34,6 +37,7 @@ function fraction(v: string): number {
 export function buildProgram(): Command {
   const program = new Command('keypoints')
     .description('Train and use facial-keypoint detectors (Kaggle Facial Keypoints format, 96×96 grayscale, 15 keypoints).')
+    .version(VERSION, '-V, --version', 'print the version of @keypoints/cli')
     .showHelpAfterError('(add --help for usage)');
 
   program
@@ -68,7 +72,7 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'run directory (default: runs/<name>)')
     .option('--resume <run-dir>', 'continue a run from its last checkpoint (same config; --epochs and --backend may change)')
     .action(async (o, cmd: Command) => {
-      const { trainRun } = await import('./train.js');
+      const { trainRun } = await import('@keypoints/pipeline');
       // Only flags the user gave override the preset (commander fills negatable flags with true).
       const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
       const result = await trainRun(
@@ -114,7 +118,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES))
     .option('--json', 'print JSON')
     .action(async (runDir: string, o) => {
-      const { evaluateRun } = await import('./evaluate.js');
+      const { evaluateRun } = await import('@keypoints/inference');
       const r = await evaluateRun(runDir, { data: o.data, keypoints: o.keypoints, backend: o.backend });
       if (o.json) {
         console.log(JSON.stringify(r, null, 2));
@@ -132,7 +136,7 @@ export function buildProgram(): Command {
     .option('--faces <n>', 'validation faces per grid (0: none)', (v) => Number.parseInt(v, 10), 16)
     .addOption(new Option('--backend <name>', 'tfjs backend for the predictions').choices(BACKEND_NAMES))
     .action(async (runDirs: string[], o) => {
-      const { plotRuns } = await import('./plot.js');
+      const { plotRuns } = await import('@keypoints/inference');
       const { files } = await plotRuns(runDirs, { outDir: o.out, faces: o.faces, backend: o.backend });
       for (const f of files) console.log(f);
     });
@@ -142,7 +146,7 @@ export function buildProgram(): Command {
     .description('write <runs-dir>/summary.md: a results table of every run with a metrics.json')
     .argument('[runs-dir]', 'folder of run directories', 'runs')
     .action(async (runsDir: string) => {
-      const { writeSummary } = await import('./plot.js');
+      const { writeSummary } = await import('@keypoints/inference');
       const { file, runs } = await writeSummary(runsDir);
       console.log(`${file}: ${runs} runs`);
     });
@@ -162,11 +166,6 @@ export function buildProgram(): Command {
   addSubmitCommand(program);
   addTrainSpecialistsCommand(program);
   return program;
-}
-
-/** `37.5 % lower than the baseline` / `12.0 % higher than the baseline`. */
-export function versusBaseline(improvement: number): string {
-  return `${Math.abs(100 * improvement).toFixed(1)} % ${improvement >= 0 ? 'lower' : 'higher'} than the baseline`;
 }
 
 function printSummary(runDir: string, m: { finalValidRmsePx: number; bestValidRmsePx: number; bestEpoch: number; baselineValidRmsePx: number; improvementOverBaseline: number; trainSeconds: number; backend: string }): void {

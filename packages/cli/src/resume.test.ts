@@ -3,14 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@keypoints/core';
 import { readKaggleCsv, writeKaggleCsv } from '@keypoints/data';
 import type { HistoryEntry } from '@keypoints/training';
-import { DEFAULT_TRAINING_DATA, trainRun } from './index.js';
+import { DEFAULT_TRAINING_DATA, trainRun } from '@keypoints/pipeline';
 
-const BIN = fileURLToPath(new URL('../bin/keypoints.js', import.meta.url));
+/** `keypoints` from the sources: tsx's loader and the `@keypoints/source` export condition (as `npm run keypoints`). */
+const CLI = ['--conditions=@keypoints/source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, fileURLToPath(new URL('./main.ts', import.meta.url))];
 
 function epochsCompleted(runDir: string): number {
   const f = join(runDir, 'checkpoints', 'last', 'state.json');
@@ -45,7 +47,7 @@ describe('a run killed with SIGKILL mid-epoch and resumed', () => {
 
     // Killed: a separate process, SIGKILLed once a few epochs are checkpointed.
     const out = join(dir, 'killed');
-    const args = [BIN, 'train', '--model', 'net1', '--data', data, '--epochs', String(epochs), '--backend', 'wasm',
+    const args = [...CLI, 'train', '--model', 'net1', '--data', data, '--epochs', String(epochs), '--backend', 'wasm',
       '--lr-schedule', '0.02:0.002', '--momentum-schedule', '0.9:0.95', '--flip', '--patience', '50', '--seed', '3', '--out', out];
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
     const killedAfter = await new Promise<number>((resolve, reject) => {

@@ -18,12 +18,9 @@ import {
 } from '@keypoints/core';
 import { KAGGLE_TEST_IMAGES, makeKaggleTestSet, readKaggleCsv, writeKaggleCsv, type ConvertedLandmarks } from '@keypoints/data';
 import { buildCnn, buildFullyConnected, saveModel } from '@keypoints/models';
-import { evaluateRun } from './evaluate.js';
+import { evaluateRun, loadPredictor, readLookupTable, writeSubmission } from '@keypoints/inference';
+import { DEFAULT_TRAINING_DATA, TrainConfigSchema, loadRunData, readRunConfig } from '@keypoints/pipeline';
 import { buildProgram } from './main.js';
-import { loadPredictor } from './predictor.js';
-import { readLookupTable, writeSubmission } from './submit.js';
-import { DEFAULT_TRAINING_DATA, TrainConfigSchema } from './config.js';
-import { loadRunData, readRunConfig } from './train.js';
 
 /** `shared/data`: `$KEYPOINTS_SHARED_DIR`, else `shared/` inside the repository, else beside it (`../shared`). */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

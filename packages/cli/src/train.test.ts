@@ -7,8 +7,8 @@ import { silentLogger } from '@keypoints/core';
 import { readKaggleCsv, writeKaggleCsv } from '@keypoints/data';
 import type { TrainingEvent } from '@keypoints/training';
 import sharp from 'sharp';
-import { DEFAULT_TRAINING_DATA, evaluateRun, trainRun } from './index.js';
-import { plotRuns, writeSummary } from './plot.js';
+import { DEFAULT_TRAINING_DATA, trainRun } from '@keypoints/pipeline';
+import { evaluateRun, plotRuns, writeSummary } from '@keypoints/inference';
 
 describe('keypoints train / evaluate on the embedded sample (wasm backend)', () => {
   it('net1 learns on a slice of the real sample: beats the mean-shape baseline', async () => {

@@ -1,4 +1,4 @@
-import { MODEL_PRESETS, MODEL_PRESET_NAMES, type ModelPreset, type TrainConfigInput } from '@keypoints/cli';
+import { MODEL_PRESETS, MODEL_PRESET_NAMES, type ModelPreset, type TrainConfigInput } from '@keypoints/pipeline';
 
 /**
  * One experiment: a named training configuration, as data (in the spirit of kfkd.py).

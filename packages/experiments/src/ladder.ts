@@ -12,7 +12,8 @@
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '@keypoints/reporting';
-import { MODEL_PRESETS, plotRuns, trainRun, writeSummary, type ModelPreset } from '@keypoints/cli';
+import { MODEL_PRESETS, trainRun, type ModelPreset } from '@keypoints/pipeline';
+import { plotRuns, writeSummary } from '@keypoints/inference';
 import { cpus } from 'node:os';
 
 const program = new Command('ladder')

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isKeypointsError } from '@keypoints/core';
-import { trainRun, versusBaseline } from '@keypoints/cli';
+import { trainRun, versusBaseline } from '@keypoints/pipeline';
 import { experiment } from './experiments.js';
 
 const program = new Command('experiment')

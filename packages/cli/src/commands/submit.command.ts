@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { BACKEND_NAMES } from '../backends.js';
+import { BACKEND_NAMES } from '@keypoints/pipeline';
 
 /**
  * Add `keypoints submit` to a commander program: predict Kaggle's test images with a run or a
@@ -18,7 +18,7 @@ export function addSubmitCommand(program: Command): Command {
     .option('--out <file>', 'submission file', 'submission.csv')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES))
     .action(async (o: { model: string; test: string; lookup: string; out: string; backend?: string }) => {
-      const { writeSubmission } = await import('../submit.js');
+      const { writeSubmission } = await import('@keypoints/inference');
       const r = await writeSubmission(o);
       console.log(
         `${r.file}: ${r.rows} rows for ${r.images} images (${r.kind === 'specialists' ? 'specialists ensemble' : 'model'} ${o.model}` +

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKEND_NAMES } from '../backends.js';
+import { BACKEND_NAMES } from '@keypoints/pipeline';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -35,7 +35,7 @@ export function addTrainSpecialistsCommand(program: Command): Command {
     .option('--no-manifest', 'do not write <out>/specialists.json (one nx target per specialist)')
     .option('--manifest-only', 'train nothing: write <out>/specialists.json from the run directories already in <out>')
     .action(async (o) => {
-      const { trainSpecialists, assembleSpecialistsManifest, formatSpecialistsSummary } = await import('../specialists.js');
+      const { trainSpecialists, assembleSpecialistsManifest, formatSpecialistsSummary } = await import('@keypoints/pipeline');
       if (o.manifestOnly) {
         const { manifest, manifestPath, failed } = await assembleSpecialistsManifest({ pretrained: o.pretrained, out: o.out, only: o.only });
         console.log(formatSpecialistsSummary(manifest, manifestPath));

@@ -29,3 +29,8 @@ export function meanShapeMse(shape: Float32Array, targets: Float32Array, mask: F
   }
   return n > 0 ? se / n : NaN;
 }
+
+/** `37.5 % lower than the baseline` / `12.0 % higher than the baseline`. */
+export function versusBaseline(improvement: number): string {
+  return `${Math.abs(100 * improvement).toFixed(1)} % ${improvement >= 0 ? 'lower' : 'higher'} than the baseline`;
+}

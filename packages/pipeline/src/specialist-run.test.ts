@@ -6,7 +6,7 @@ import { SPECIALIST_KEYPOINT_SETS, silentLogger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import { EarlyStoppingCallback, type TrainingEvent } from '@keypoints/training';
 import { DEFAULT_TRAINING_DATA } from './config.js';
-import { buildModel, callbacksOf, loadRunData, readRunConfig, trainRun } from './train.js';
+import { buildModel, callbacksOf, loadRunData, readRunConfig, trainRun } from './index.js';
 
 /** A tiny CNN run (same padding, small dense) on 200 rows of the embedded sample. */
 const tiny = { model: 'net2', maxRows: 200, dense: [16, 16], padding: 'same', batchSize: 64, backend: 'wasm' } as const;
@@ -115,7 +115,7 @@ describe('specialist runs (Nouri 2014: keypoint groups, supervised pre-training)
 });
 
 async function configOf(input: Record<string, unknown>) {
-  const { resolveTrainConfig } = await import('./config.js');
+  const { resolveTrainConfig } = await import('./index.js');
   const parsed = resolveTrainConfig(input as never);
   if (!parsed.success) throw new Error(parsed.error.message);
   return parsed.data;

@@ -16,7 +16,7 @@ import { ConfigError, DataNotFoundError, SPECIALIST_KEYPOINT_SETS, isKeypointsEr
 import { writeFileAtomic } from '@keypoints/reporting';
 import { SPECIALISTS_MANIFEST, type TrainConfig, type TrainConfigInput } from './config.js';
 import { SpecialistsProgress } from './specialists.progress.js';
-import { readRunConfig } from './train.js';
+import { readRunConfig } from './run-config.js';
 
 /** The six specialist group names, in {@link SPECIALIST_KEYPOINT_SETS} order (Nouri 2014, specialists). */
 export const SPECIALIST_NAMES: readonly string[] = SPECIALIST_KEYPOINT_SETS.map((s) => s.name);
@@ -227,13 +227,18 @@ export interface WorkerOutcome {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_WORKER = join(here, 'specialist.worker.ts');
-const TSCONFIG = resolve(here, '../../../tsconfig.base.json');
+/** Running from the TypeScript sources (inside the monorepo, under tsx or vitest) rather than the compiled `dist/`. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const DEFAULT_WORKER = join(here, FROM_SOURCES ? 'specialist.worker.ts' : 'specialist.worker.js');
 
-/** `--import <tsx loader>`: the child runs TypeScript the way `bin/keypoints.js` does (tsx, the workspace tsconfig). */
-function tsxExecArgv(): string[] {
+/**
+ * Node flags of a worker: none for the compiled package; from the sources, tsx's loader and the
+ * `@keypoints/source` export condition, so the child runs the same TypeScript as its parent.
+ */
+function workerExecArgv(): string[] {
+  if (!FROM_SOURCES) return [];
   const loader = createRequire(import.meta.url).resolve('tsx');
-  return ['--import', pathToFileURL(loader).href];
+  return ['--conditions=@keypoints/source', '--import', pathToFileURL(loader).href];
 }
 
 /**
@@ -254,12 +259,13 @@ export function runSpecialistWorker(
     let epochs = 0;
     let best = NaN;
     const child = fork(options.module ?? DEFAULT_WORKER, [JSON.stringify(job)], {
-      execArgv: tsxExecArgv(),
+      execArgv: workerExecArgv(),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
       env: {
         ...process.env,
-        TSX_TSCONFIG_PATH: TSCONFIG,
+        // From the sources: the workspace's compiler options (decorators) whatever the current directory.
+        ...(FROM_SOURCES ? { TSX_TSCONFIG_PATH: resolve(here, '../../../tsconfig.base.json') } : {}),
         // tfjs-node / libtensorflow thread pools, sized like the wasm threads.
         TF_NUM_INTRAOP_THREADS: String(options.threads),
         TF_NUM_INTEROP_THREADS: '1',

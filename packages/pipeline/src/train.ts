@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap } from 'rxjs';
@@ -59,168 +59,13 @@ import {
 import { learningCurveSvg, writeFileAtomic, writeHistory, writeMetrics, type RunMetrics } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { meanShape, meanShapeMse } from './baseline.js';
-import { KEYPOINT_SET_NAMES, TrainConfigSchema, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.js';
+import { resolveTrainConfig } from './presets.js';
 import { ProgressCallback } from './progress.callback.js';
-
-/**
- * Read and validate a run directory's `config.json`.
- * @throws {DataNotFoundError} when it is missing; {@link ConfigError} when invalid.
- */
-export async function readRunConfig(runDir: string): Promise<TrainConfig> {
-  let raw: string;
-  try {
-    raw = await readFile(join(runDir, 'config.json'), 'utf8');
-  } catch (cause) {
-    throw new DataNotFoundError(`${runDir}: not a run directory (no config.json); train one with 'keypoints train'`, { cause });
-  }
-  const parsed = TrainConfigSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new ConfigError(`${join(runDir, 'config.json')}: ${parsed.error.message}`);
-  return parsed.data;
-}
-
-/** Data of a run after loading and splitting. */
-export interface RunData {
-  readonly train: Dataset;
-  readonly validation: Dataset;
-  readonly groupedBy: 'identity' | 'none';
-  /** Keypoint values of the file outside the 96×96 frame (warned about by `trainRun`). */
-  readonly outsideFrame: OutsideFrame;
-}
-
-/** Options of {@link loadRunData}. */
-export interface LoadRunDataOptions {
-  /** Keypoint set to narrow to; default the run's (`config.keypoints`). */
-  readonly keypointSet?: KeypointSet;
-  /** `drop` rows missing a column of the set, or `mask` them; default the run's (`config.missing`). */
-  readonly missing?: 'drop' | 'mask';
-}
-
-/** The {@link KeypointSet} of a config's `keypoints` name (`full` or a specialist group). */
-export function keypointSetOf(config: Pick<TrainConfig, 'keypoints'>): KeypointSet {
-  if (config.keypoints === 'full') return FULL_KEYPOINT_SET;
-  const set = SPECIALIST_KEYPOINT_SETS.find((s) => s.name === config.keypoints);
-  if (!set) throw new ConfigError(`unknown keypoint set '${config.keypoints}'; expected one of ${KEYPOINT_SET_NAMES.join(', ')}`);
-  return set;
-}
-
-/**
- * What decides a run's validation split in {@link loadRunData} (file, row limit, fraction, grouping,
- * seed) as one string: runs with equal keys have the same validation faces.
- */
-export function splitKey(config: Pick<TrainConfig, 'data' | 'maxRows' | 'validationFraction' | 'groupBy' | 'seed'>): string {
-  return JSON.stringify([config.data, config.maxRows ?? null, config.validationFraction, config.groupBy, config.seed]);
-}
-
-/**
- * Load the training file of `config` and split it exactly as a training run does (same seed,
- * fraction and grouping), so `evaluate` sees the same validation set.
- *
- * The split is made on **all** rows before any row is dropped, so the full-set model and every
- * specialist of the same file, seed and fraction share one validation set (an ensemble of
- * specialists can then be evaluated on it without leakage). Then: with `missingLike`, the training
- * rows get the missing-value pattern of that Kaggle table; last, both sides are narrowed to the
- * run's keypoint set, dropping (or masking, `missing: 'mask'`) rows that lack one of its columns.
- *
- * @throws {ConfigError} when `groupBy: 'identity'` and the file has no Identity column.
- * @throws {DataFormatError} on bad data, or when no row has every column of the set.
- */
-export async function loadRunData(config: TrainConfig, options: LoadRunDataOptions = {}): Promise<RunData> {
-  const table = await readKaggleCsv(config.data, {
-    columns: FULL_KEYPOINT_SET.columns,
-    ...(config.maxRows ? { maxRows: config.maxRows } : {}),
-  });
-  const dataset = toDataset(table, FULL_KEYPOINT_SET, { dropIncomplete: false });
-  const hasIdentity = dataset.identities !== undefined;
-  if (config.groupBy === 'identity' && !hasIdentity) {
-    throw new ConfigError(`--group-by identity: ${config.data} has no Identity column`);
-  }
-  const groupedBy = config.groupBy === 'none' || !hasIdentity ? 'none' : 'identity';
-  const split = holdoutSplit(dataset, {
-    fraction: config.validationFraction,
-    seed: config.seed,
-    ...(groupedBy === 'identity' ? { groupBy: 'identity' as const } : {}),
-  });
-  let train = split.train;
-  if (config.missingLike) {
-    const patterns = missingPatternOf(await readKaggleCsv(config.missingLike, { columns: FULL_KEYPOINT_SET.columns, requireImage: false }));
-    train = applyMissingPattern(train, patterns, { seed: config.seed });
-  }
-  const set = options.keypointSet ?? keypointSetOf(config);
-  const dropIncomplete = (options.missing ?? config.missing) === 'drop';
-  return {
-    train: restrictToKeypointSet(train, set, { dropIncomplete }),
-    validation: restrictToKeypointSet(split.validation, set, { dropIncomplete }),
-    groupedBy,
-    outsideFrame: keypointsOutsideFrame(table),
-  };
-}
-
-/**
- * Build the (untrained) model of a config: fc for net1, the CNN otherwise, with the output sized to
- * the run's keypoint set; with `pretrained`, every layer but the output starts from that model's
- * weights (supervised pre-training, Nouri 2014).
- *
- * @throws {ConfigError} when `pretrained`'s layers differ in name or shape.
- */
-export function buildModel(config: TrainConfig, pretrained?: tf.LayersModel): tf.LayersModel {
-  const set = keypointSetOf(config);
-  const outputs = set.columns.length;
-  let model: tf.LayersModel;
-  if (config.model === 'net1') {
-    model = buildFullyConnected({ hidden: 100, outputs, seed: config.seed });
-    if (pretrained) copyWeightsExceptOutput(pretrained, model);
-    return model;
-  }
-  const cnn = {
-    seed: config.seed,
-    padding: config.padding,
-    ...(config.dense ? { dense: config.dense } : {}),
-    ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}),
-  };
-  if (set !== FULL_KEYPOINT_SET || pretrained) return buildSpecialist(set, { cnn, ...(pretrained ? { pretrained } : {}) }).model;
-  return buildCnn({ ...cnn, outputs, name: config.model });
-}
-
-/** A descriptive model name in Staravoitau's style, e.g. `3con_2fc_b128_e1000_aug_lrdec_mominc_dr`. */
-export function describeModel(config: TrainConfig): string {
-  const run = {
-    batchSize: config.batchSize,
-    epochs: config.epochs,
-    augment: config.flip || config.affine,
-    lrDecay: config.learningRateSchedule !== undefined,
-    momentumIncrease: config.momentumSchedule !== undefined,
-  };
-  const name =
-    config.model === 'net1'
-      ? modelName({ hiddenLayers: 1, ...run })
-      : cnnModelName({ ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}) }, run);
-  const tags = [config.keypoints !== 'full' ? config.keypoints : '', config.pretrained ? 'pre' : '', config.missing === 'mask' ? 'masked' : ''];
-  return [name, ...tags.filter(Boolean)].join('_');
-}
-
-/** The training-batch augmentations of a config, in order (flip, then affine). */
-export function augmentationsOf(config: TrainConfig): Augmentation[] {
-  return [...(config.flip ? [new FlipAugmentation()] : []), ...(config.affine ? [new AffineAugmentation()] : [])];
-}
-
-/** Early-stopping patience of a specialist when none is given (kfkd.py `EarlyStopping(patience=200)`). */
-export const SPECIALIST_PATIENCE = 200;
-
-/** The control-plane callbacks a config asks for (schedules, early stopping), before history/checkpoint. */
-export function callbacksOf(config: TrainConfig): TrainingCallback[] {
-  const out: TrainingCallback[] = [new NanGuardCallback()];
-  if (config.learningRateSchedule) {
-    const { start, stop } = config.learningRateSchedule;
-    out.push(new ScheduleCallback({ variable: 'learningRate', schedule: linearSchedule(start, stop) }));
-  }
-  if (config.momentumSchedule) {
-    const { start, stop } = config.momentumSchedule;
-    out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop) }));
-  }
-  const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
-  if (patience) out.push(new EarlyStoppingCallback({ patience }));
-  return out;
-}
+import { readRunConfig, keypointSetOf } from './run-config.js';
+import { augmentationsOf, loadRunData } from './run-data.js';
+import { buildModel, describeModel } from './run-model.js';
+import { callbacksOf } from './default-callbacks.js';
 
 /**
  * Fill the architecture of a config that names a `pretrained` run but no model preset: `model`,

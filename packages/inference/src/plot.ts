@@ -15,9 +15,9 @@ import {
   type RunMetrics,
   type SpecialistCurve,
 } from '@keypoints/reporting';
-import { initBackend } from './backends.js';
-import { SPECIALISTS_MANIFEST } from './config.js';
-import { loadRunData, readRunConfig, splitKey } from './train.js';
+import { initBackend } from '@keypoints/pipeline';
+import { SPECIALISTS_MANIFEST } from '@keypoints/pipeline';
+import { loadRunData, readRunConfig, splitKey } from '@keypoints/pipeline';
 
 /** What {@link plotRuns} wrote. */
 export interface PlotResult {

@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SPECIALIST_KEYPOINT_SETS } from '@keypoints/core';
+import { SAMPLE_TRAINING_CSV } from '@keypoints/sample-data';
 
 /** Keypoint sets a run can train: `full` (all 30 columns) or one of Nouri's six specialist groups. */
 export const KEYPOINT_SET_NAMES = ['full', ...SPECIALIST_KEYPOINT_SETS.map((s) => s.name)] as [string, ...string[]];
@@ -11,8 +11,8 @@ export const KEYPOINT_SET_NAMES = ['full', ...SPECIALIST_KEYPOINT_SETS.map((s) =
  */
 export const SPECIALISTS_MANIFEST = 'specialists.json';
 
-/** The embedded default training set (converted YouTube-Faces sample, see data/sample/README.md). */
-export const DEFAULT_TRAINING_DATA = fileURLToPath(new URL('../../../data/sample/training.csv.gz', import.meta.url));
+/** The embedded default training set (converted YouTube-Faces sample, `@keypoints/sample-data`). */
+export const DEFAULT_TRAINING_DATA: string = SAMPLE_TRAINING_CSV;
 
 const range = z.object({ start: z.number(), stop: z.number() }).strict();
 
@@ -95,37 +95,3 @@ export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = Omit<z.input<typeof TrainConfigSchema>, 'epochs'> & { epochs?: number };
 /** A model preset name. */
 export type ModelPreset = TrainConfig['model'];
-
-const NOURI_LR = { start: 0.03, stop: 0.0001 };
-const NOURI_MOMENTUM = { start: 0.9, stop: 0.999 };
-
-/**
- * The ladder of Nouri 2014 (and Staravoitau 2017), as data: what each preset turns on and its
- * default number of epochs (Nouri's: net1 400, net2 1000, net3 3000, net4 1000, net5 3000, net6
- * 3000; net7 and net8 are this project's longer runs of the 1000/1000 net, net8 with Nouri's final
- * early stopping, patience 200).
- */
-export const MODEL_PRESETS: Readonly<Record<ModelPreset, Partial<TrainConfigInput> & { readonly summary: string }>> = {
-  net1: { summary: 'fully connected: 9216 → 100 ReLU → 30', epochs: 400 },
-  net2: { summary: 'CNN 3con_2fc (conv 32/64/128, dense 500/500)', epochs: 1000 },
-  net3: { summary: 'net2 + flip augmentation', epochs: 3000, flip: true },
-  net4: { summary: 'net2 + learning-rate 0.03→0.0001 and momentum 0.9→0.999 schedules', epochs: 1000, learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
-  net5: { summary: 'net4 + flips', epochs: 3000, flip: true, learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
-  net6: { summary: 'net5 + dropout 0.1/0.2/0.3/0.5', epochs: 3000, flip: true, dropout: true, learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
-  net7: { summary: 'net6 with dense 1000/1000', epochs: 5000, flip: true, dropout: true, dense: [1000, 1000], learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
-  net8: { summary: 'net7, longer, with early stopping (patience 200)', epochs: 10000, flip: true, dropout: true, dense: [1000, 1000], learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM, patience: 200 },
-};
-
-/** Model preset names, in ladder order. */
-export const MODEL_PRESET_NAMES = Object.keys(MODEL_PRESETS) as ModelPreset[];
-
-/**
- * Apply the preset of `input.model` under the explicit fields, then validate.
- * @throws {ConfigError} (via the caller) on invalid settings.
- */
-export function resolveTrainConfig(input: TrainConfigInput): z.SafeParseReturnType<TrainConfigInput, TrainConfig> {
-  const preset = MODEL_PRESETS[input.model as ModelPreset];
-  const { summary: _summary, ...defaults } = preset ?? { summary: '' };
-  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  return TrainConfigSchema.safeParse({ ...defaults, ...defined });
-}

@@ -11,7 +11,7 @@ import {
 } from '@keypoints/core';
 import { readKaggleCsv, toDataset, type Dataset } from '@keypoints/data';
 import { loadPredictor, type KeypointPredictor } from './predictor.js';
-import { loadRunData, splitKey } from './train.js';
+import { loadRunData, splitKey } from '@keypoints/pipeline';
 
 /** What {@link evaluateRun} measures. RMSE values in pixels. */
 export interface EvaluationResult {

@@ -12,9 +12,9 @@ import {
   type Logger,
 } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
-import { initBackend } from './backends.js';
-import { SPECIALISTS_MANIFEST, type TrainConfig } from './config.js';
-import { keypointSetOf, readRunConfig } from './train.js';
+import { initBackend } from '@keypoints/pipeline';
+import { SPECIALISTS_MANIFEST, type TrainConfig } from '@keypoints/pipeline';
+import { keypointSetOf, readRunConfig } from '@keypoints/pipeline';
 
 /** Images per `model.predict` call in {@link KeypointPredictor.predict}. */
 export const DEFAULT_PREDICT_BATCH = 256;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SPECIALIST_KEYPOINT_SETS, silentLogger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
-import { buildModel, readRunConfig, trainRun } from './train.js';
+import { buildModel, readRunConfig, trainRun } from './index.js';
 import {
   SPECIALIST_NAMES,
   assembleSpecialistsManifest,

@@ -1,0 +1,42 @@
+/**
+ * `@keypoints/pipeline`: everything a training run does, as functions — the run config schema and
+ * presets (Nouri 2014 net1 … net8), load + split, default callbacks, `trainRun`, run directories and
+ * Nouri's six specialists in parallel worker processes.
+ */
+export { TrainConfigSchema, DEFAULT_TRAINING_DATA, SPECIALISTS_MANIFEST, KEYPOINT_SET_NAMES } from './config.js';
+export type { TrainConfig, TrainConfigInput, ModelPreset } from './config.js';
+export { MODEL_PRESETS, MODEL_PRESET_NAMES, resolveTrainConfig } from './presets.js';
+export { readRunConfig, keypointSetOf } from './run-config.js';
+export { loadRunData, splitKey, augmentationsOf } from './run-data.js';
+export type { RunData, LoadRunDataOptions } from './run-data.js';
+export { buildModel, describeModel } from './run-model.js';
+export { callbacksOf, SPECIALIST_PATIENCE } from './default-callbacks.js';
+export { meanShape, meanShapeMse, versusBaseline } from './baseline.js';
+export { trainRun } from './train.js';
+export type { TrainResult, TrainRunOptions, ResumeOverrides } from './train.js';
+export { initBackend, backendPlugins, BACKEND_NAMES } from './backends.js';
+export type { BackendOptions } from './backends.js';
+export { ProgressCallback } from './progress.callback.js';
+export {
+  trainSpecialists,
+  assembleSpecialistsManifest,
+  formatSpecialistsSummary,
+  resolveWorkerThreads,
+  resolveSpecialistNames,
+  runPool,
+  runSpecialistWorker,
+  specialistInput,
+  readPretrained,
+  SPECIALIST_NAMES,
+} from './specialists.js';
+export type {
+  TrainSpecialistsOptions,
+  TrainSpecialistsResult,
+  SpecialistsManifest,
+  SpecialistEntry,
+  SpecialistStatus,
+  SpecialistJob,
+  SpecialistMessage,
+  WorkerOutcome,
+} from './specialists.js';
+export { SpecialistsProgress } from './specialists.progress.js';
