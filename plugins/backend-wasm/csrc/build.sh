@@ -1,11 +1,11 @@
 #!/bin/sh
-# Rebuild src/native/kernels.wasm from csrc/kernels.c (run from any directory):
+# Rebuild native/kernels.wasm from csrc/kernels.c (run from any directory):
 #   apt-get install -y clang-14 lld-14 wabt     # Debian 12 packages; wabt only for the checks
 #   plugins/backend-wasm/csrc/build.sh
 # The compiled module is committed, so `npm ci` needs none of this.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-out="$here/../src/native/kernels.wasm"
+out="$here/../native/kernels.wasm"
 CLANG=${CLANG:-clang-14}
 "$CLANG" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding \
   -fno-builtin -Wall -Wextra -Werror \

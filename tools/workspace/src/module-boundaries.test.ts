@@ -1,7 +1,8 @@
 /**
  * The layering rule of docs/ARCHITECTURE.md, enforced from nx tags: `core` depends on nothing of
- * ours; data, models, reporting on core only; training on core and models; plugins on core
- * only; apps and tools compose everything. Checked on both package.json dependencies and the
+ * ours; data, models, reporting on core only; training on core and models; pipeline on those and
+ * the backend plugins; inference on core, data, models, reporting and pipeline; plugins on core
+ * only; apps and tools compose libraries, and no app depends on another app. Checked on both package.json dependencies and the
  * `@keypoints/*` imports of every source file.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -15,6 +16,8 @@ const ALLOWED: Record<string, string[] | '*'> = {
   'scope:models': ['scope:core'],
   'scope:reporting': ['scope:core'],
   'scope:training': ['scope:core', 'scope:models'],
+  'scope:pipeline': ['scope:core', 'scope:data', 'scope:models', 'scope:training', 'scope:reporting', 'scope:plugin'],
+  'scope:inference': ['scope:core', 'scope:data', 'scope:models', 'scope:reporting', 'scope:pipeline'],
   'scope:plugin': ['scope:core'],
   'scope:app': '*',
   'scope:tools': '*',
@@ -67,6 +70,12 @@ function sourceImports(dir: string): Array<{ file: string; spec: string }> {
 describe('module boundaries', () => {
   const all = packages();
   const scopeOf = new Map(all.map((p) => [p.name, p.scope]));
+
+  it('no app depends on another app', () => {
+    for (const p of all.filter((x) => x.scope === 'scope:app')) {
+      for (const d of [...p.deps, ...p.devDeps]) expect(scopeOf.get(d), `${p.name} → ${d}`).not.toBe('scope:app');
+    }
+  });
 
   it('every package has a known scope tag', () => {
     for (const p of all) expect(Object.keys(ALLOWED), p.name).toContain(p.scope);

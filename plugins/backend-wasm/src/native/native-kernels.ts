@@ -71,7 +71,7 @@ for (;;) {
 let compiled: WasmModule | undefined;
 
 function kernelsModule(): WasmModule {
-  compiled ??= new webAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url)));
+  compiled ??= new webAssembly.Module(readFileSync(new URL('../../native/kernels.wasm', import.meta.url)) /* native/ sits two folders above both src/native/ and dist/native/ */);
   return compiled;
 }
 
