@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isKeypointsError } from '@keypoints/core';
-import { BACKEND_NAMES, DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, versusBaseline } from '@keypoints/pipeline';
+import { BackendRegistry, container, isKeypointsError } from '@keypoints/core';
+import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, versusBaseline } from '@keypoints/pipeline';
 import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
 import { addSubmitCommand } from './commands/submit.command.js';
 
@@ -35,6 +35,8 @@ function fraction(v: string): number {
 
 /** Build the `keypoints` command (exported for tests). */
 export function buildProgram(): Command {
+  // --backend choices: the backend plugins registered in the CLI's container, by priority.
+  const backends = registerDefaultBackends(container.createChildContainer()).resolve(BackendRegistry).names();
   const program = new Command('keypoints')
     .description('Train and use facial-keypoint detectors (Kaggle Facial Keypoints format, 96×96 grayscale, 15 keypoints).')
     .version(VERSION, '-V, --version', 'print the version of @keypoints/cli')
@@ -67,7 +69,7 @@ export function buildProgram(): Command {
     .option('--validation-fraction <f>', 'fraction held out for validation', fraction, 0.2)
     .addOption(new Option('--group-by <how>', 'keep identities on one side of the split').choices(['auto', 'identity', 'none']).default('auto'))
     .option('--seed <n>', 'seed for split, shuffles, augmentation and initial weights', Number, 42)
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: first that loads of node-gpu, node, wasm, cpu)').choices(BACKEND_NAMES))
+    .addOption(new Option('--backend <name>', `tfjs backend (default: first that loads of ${backends.join(', ')})`).choices(backends))
     .option('--name <name>', 'run name (default: the model preset)')
     .option('--out <dir>', 'run directory (default: runs/<name>)')
     .option('--resume <run-dir>', 'continue a run from its last checkpoint (same config; --epochs and --backend may change)')
@@ -115,7 +117,7 @@ export function buildProgram(): Command {
     .argument('<run-dir>', 'run directory (e.g. runs/net1) or specialists folder (specialists.json)')
     .option('--data <file>', 'evaluate on this Kaggle-format file instead of the validation split')
     .option('--keypoints <file>', 'keypoints for --data when it is a test.csv (joined on ImageId), e.g. data/sample/test_keypoints.csv.gz')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES))
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(backends))
     .option('--json', 'print JSON')
     .action(async (runDir: string, o) => {
       const { evaluateRun } = await import('@keypoints/inference');
@@ -134,7 +136,7 @@ export function buildProgram(): Command {
     .argument('<run-dirs...>', 'run directories (e.g. runs/net1 runs/net2) or specialists folders (their curves, Nouri 2014)')
     .option('--out <dir>', 'where learning-curves.svg/png go (default: the runs’ parent folder)')
     .option('--faces <n>', 'validation faces per grid (0: none)', (v) => Number.parseInt(v, 10), 16)
-    .addOption(new Option('--backend <name>', 'tfjs backend for the predictions').choices(BACKEND_NAMES))
+    .addOption(new Option('--backend <name>', 'tfjs backend for the predictions').choices(backends))
     .action(async (runDirs: string[], o) => {
       const { plotRuns } = await import('@keypoints/inference');
       const { files } = await plotRuns(runDirs, { outDir: o.out, faces: o.faces, backend: o.backend });
@@ -163,8 +165,8 @@ export function buildProgram(): Command {
       await runConvert(o);
     });
 
-  addSubmitCommand(program);
-  addTrainSpecialistsCommand(program);
+  addSubmitCommand(program, backends);
+  addTrainSpecialistsCommand(program, backends);
   return program;
 }
 

@@ -35,7 +35,7 @@ export type { KeypointsErrorCode, DataLocation } from './errors.js';
 export { SeededRandom } from './rng.js';
 export { systemClock, consoleLogger, silentLogger } from './clock.js';
 export type { Clock, Logger } from './clock.js';
-export { selectBackend, activateTfjsBackend } from './backend.js';
+export { selectBackend, backendNames, BackendRegistry, resolveBackend, activateTfjsBackend } from './backend.js';
 export type { BackendPlugin, BackendSelection, TfjsBackendSwitch } from './backend.js';
 export {
   BACKEND_PLUGINS,
@@ -45,9 +45,6 @@ export {
   LOGGER,
   TRAINER_OPTIONS,
   TRAINER,
-  MODEL_BUILDERS,
-  DATA_SOURCE,
-  SEED,
 } from './tokens.js';
 export { container, inject, injectAll, injectable, instanceCachingFactory, Lifecycle } from './di.js';
 export type { DependencyContainer, InjectionToken } from './di.js';

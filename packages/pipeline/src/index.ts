@@ -14,8 +14,8 @@ export { callbacksOf, SPECIALIST_PATIENCE } from './default-callbacks.js';
 export { meanShape, meanShapeMse, versusBaseline } from './baseline.js';
 export { trainRun } from './train.js';
 export type { TrainResult, TrainRunOptions, ResumeOverrides } from './train.js';
-export { initBackend, backendPlugins, BACKEND_NAMES } from './backends.js';
-export type { BackendOptions } from './backends.js';
+export { initBackend, registerDefaultBackends } from './backends.js';
+export type { BackendOptions, DefaultBackendOptions } from './backends.js';
 export { ProgressCallback } from './progress.callback.js';
 export {
   trainSpecialists,

@@ -1,3 +1,4 @@
+export { registerNodeGpuBackend } from './register.js';
 export {
   createNodeGpuBackend,
   nodeGpuBackend,

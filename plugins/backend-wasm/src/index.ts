@@ -1,3 +1,4 @@
+export { registerWasmBackend } from './register.js';
 export {
   createWasmBackend,
   defaultThreads,

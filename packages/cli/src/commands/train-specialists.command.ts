@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKEND_NAMES } from '@keypoints/pipeline';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -16,8 +15,12 @@ function list(v: string): string[] {
  * groups in parallel worker processes, pre-trained from `--pretrained <run-dir>`, show their
  * progress together, write `<out>/specialists.json` and print a summary table with the wall time
  * next to the sequential time. Exit code 1 when any specialist failed or was cancelled.
+ *
+ * @param backends the names `--backend` accepts: the CLI's registered backend plugins
+ *   (`BackendRegistry.names()`), highest priority first, e.g. `['node-gpu', 'node', 'wasm', 'cpu']`.
+ * @returns `program`, for chaining.
  */
-export function addTrainSpecialistsCommand(program: Command): Command {
+export function addTrainSpecialistsCommand(program: Command, backends: readonly string[]): Command {
   return program
     .command('train-specialists')
     .description('train the six specialists (Nouri 2014) in parallel worker processes, pre-trained from a run, and write <out>/specialists.json')
@@ -31,7 +34,7 @@ export function addTrainSpecialistsCommand(program: Command): Command {
     .option('--only <groups>', 'comma-separated subset: eye_center,nose_tip,mouth_corners_top_lip,mouth_bottom_lip,eye_corners,eyebrows', list)
     .option('--limit <n>', "read only the first n rows of the data file (default: the pretrained run's)", positiveInt)
     .option('--batch-size <n>', "mini-batch size (default: the pretrained run's)", positiveInt)
-    .addOption(new Option('--backend <name>', 'tfjs backend of every worker (default: first that loads of node-gpu, node, wasm, cpu)').choices(BACKEND_NAMES))
+    .addOption(new Option('--backend <name>', `tfjs backend of every worker (default: first that loads of ${backends.join(', ')})`).choices(backends))
     .option('--no-manifest', 'do not write <out>/specialists.json (one nx target per specialist)')
     .option('--manifest-only', 'train nothing: write <out>/specialists.json from the run directories already in <out>')
     .action(async (o) => {
