@@ -19,6 +19,8 @@ export const CALLBACK_ORDER = {
   default: 300,
   history: 700,
   checkpoint: 800,
+  /** Run artifacts written at fit end (run directory, JSON-lines logs), after early stopping restored the best weights. */
+  artifacts: 900,
   display: 950,
 } as const;
 
@@ -80,7 +82,12 @@ export interface CallbackContext {
  * ```
  */
 export interface TrainingCallback {
-  /** Unique key within a run (duplicates are rejected). */
+  /**
+   * Stable, unique key within a run (duplicates are rejected). It is also how a callback is
+   * replaced or removed: a user callback with the name of a default (`history`, `checkpoint`,
+   * `progress`, …) replaces that default, and `registerTraining(c, { remove: [name] })` drops it.
+   * Checkpoints store callback states under this name.
+   */
   readonly name: string;
   /** Lower runs first; see {@link CALLBACK_ORDER}. Default 300. */
   readonly order?: number;

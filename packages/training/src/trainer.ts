@@ -14,6 +14,8 @@ import {
 } from '@keypoints/core';
 import type { CallbackContext, TrainingCallback } from './callback.js';
 import { CallbackRunner } from './callback-runner.js';
+import { mergeCallbacks } from './callback-set.js';
+import { DEFAULT_CALLBACKS, REMOVED_CALLBACKS } from './tokens.js';
 import type { EpochLogs, FitStatus, TrainingEvent } from './events.js';
 import { NesterovMomentumOptimizer } from './nesterov-momentum.optimizer.js';
 
@@ -116,29 +118,75 @@ async function restoreState(optimizer: NesterovMomentumOptimizer, runner: Callba
   runner.setStates(state.callbacks);
 }
 
+/** The mutable state of one fit, shared by the step methods of {@link Trainer}. */
+interface FitState {
+  readonly model: tf.LayersModel;
+  readonly train: BatchSource;
+  readonly validation: ValidationSet | undefined;
+  readonly options: FitOptions;
+  readonly signal: AbortSignal;
+  readonly emit: (e: TrainingEvent) => void;
+  readonly runner: CallbackRunner;
+  readonly optimizer: NesterovMomentumOptimizer;
+  readonly variables: tf.Variable[];
+  readonly batchEvents: boolean;
+  /** Read each batch's loss (for `batchEnd` events or `onBatchEnd` hooks). */
+  readonly needBatchLoss: boolean;
+  readonly inputShape: number[];
+  readonly outputs: number;
+  /** Next epoch to run (0-based); after the loop, the number of completed epochs. */
+  epoch: number;
+  stopReason: string | undefined;
+  lastLogs: EpochLogs | undefined;
+}
+
 /**
  * The training loop: SGD with Nesterov momentum on the mean squared error of normalized
  * keypoints (masked: missing targets contribute nothing), Nouri 2014 / Staravoitau 2017.
  *
- * `fit()` returns a cold `Observable<TrainingEvent>`: subscribing starts the fit, unsubscribing
- * cancels it cleanly (the current batch finishes, tensors are disposed). Callbacks (the
- * control plane) run ordered and awaited before the matching event is emitted.
+ * Callbacks (the control plane) run ordered and awaited before the matching event is emitted.
+ * Through DI ({@link registerTraining}) the trainer gets the run's callbacks by name: defaults
+ * (`DEFAULT_CALLBACKS`), the user's (`CALLBACKS`, replacing a default of the same name) minus the
+ * removed names (`REMOVED_CALLBACKS`); any of the three may be empty.
+ *
+ * **`fit()` is cold**: it returns an `Observable<TrainingEvent>` and nothing happens until it is
+ * subscribed; EACH subscription starts its own fit. A trainer runs one fit at a time, so a second
+ * subscription while the first fit runs fails with `TRAINING_BUSY` on its error channel (the first
+ * fit continues). To let several observers watch ONE fit, multicast it with rxjs `share()` and
+ * subscribe every observer before the first event (events start after `onFitStart`, asynchronously,
+ * so observers subscribed in the same synchronous block see them all). `share()` is ref-counted:
+ * when the last observer unsubscribes the fit is cancelled (`fitEnd { status: 'cancelled' }`).
+ * Do not use `shareReplay` without `refCount: true` (it would keep the fit running with no observer).
  *
  * @example
  * ```ts
  * const trainer = new Trainer({ learningRate: 0.01, momentum: 0.9 }, [new HistoryCallback()]);
- * trainer.fit(model, batches, validation, { epochs: 400 }).subscribe((e) => console.log(e.type));
+ * const fit$ = trainer.fit(model, batches, validation, { epochs: 400 }).pipe(share());
+ * fit$.pipe(filter((e) => e.type === 'epochEnd')).subscribe((e) => console.log(e.epoch, e.logs.validRmsePx));
+ * await lastValueFrom(fit$); // the same fit: resolves with its fitEnd event
  * ```
  */
 @injectable()
 export class Trainer {
   private readonly options: Required<TrainerOptions>;
+  private readonly callbacks: readonly TrainingCallback[];
   private busy = false;
 
+  /**
+   * @param options optimizer settings (defaults: learning rate 0.01, momentum 0.9, evalBatchSize 256).
+   * @param callbacks the user's callbacks (through DI: everything registered under `CALLBACKS`; none is fine).
+   * @param clock time source for `durationMs` (milliseconds).
+   * @param defaults default callbacks (DI: `DEFAULT_CALLBACKS`); a user callback with the same name replaces one.
+   * @param remove names of defaults to leave out (DI: `REMOVED_CALLBACKS`).
+   * @throws {ConfigError} on invalid options, duplicate callback names, a removal that names no
+   * default, or a misspelt hook (the message lists the valid hooks).
+   */
   constructor(
     @inject(TRAINER_OPTIONS) options: TrainerOptions,
-    @injectAll(CALLBACKS) private readonly callbacks: TrainingCallback[],
+    @injectAll(CALLBACKS, { isOptional: true }) callbacks: readonly TrainingCallback[] = [],
     @inject(CLOCK) private readonly clock: Clock = { now: () => performance.now() },
+    @injectAll(DEFAULT_CALLBACKS, { isOptional: true }) defaults: readonly TrainingCallback[] = [],
+    @injectAll(REMOVED_CALLBACKS, { isOptional: true }) remove: readonly string[] = [],
   ) {
     this.options = { learningRate: 0.01, momentum: 0.9, evalBatchSize: 256, ...options };
     if (!Number.isInteger(this.options.evalBatchSize) || this.options.evalBatchSize < 1) {
@@ -146,6 +194,7 @@ export class Trainer {
     }
     // Validate early (constructors fail on bad options).
     new NesterovMomentumOptimizer(this.options.learningRate, this.options.momentum).dispose();
+    this.callbacks = mergeCallbacks({ defaults, callbacks, remove });
     new CallbackRunner(this.callbacks);
   }
 
@@ -154,11 +203,23 @@ export class Trainer {
     return new CallbackRunner(this.callbacks).describe();
   }
 
+  /** The names of this trainer's callbacks, in run order (ascending `order`). */
+  get callbackNames(): string[] {
+    return new CallbackRunner(this.callbacks).callbacks.map((c) => c.name);
+  }
+
   /**
-   * Train `model` (output `[N, K]`, K = targets per sample) on `train`, validating on `validation`
-   * after each epoch.
+   * Train `model` (input `[N, 96, 96, 1]` or any shape the batches match, output `[N, K]`,
+   * K = targets per sample) on `train`, validating on `validation` after each epoch.
    *
-   * @throws {KeypointsError} `TRAINING_BUSY` (on the error channel) if this trainer is already fitting.
+   * Cold: each subscription starts a fit (see the class notes for `share()`); unsubscribing or
+   * aborting `options.signal` cancels it cleanly (the current batch finishes, tensors are disposed,
+   * `onFitEnd` runs with status `cancelled`).
+   *
+   * @returns the event stream: `fitStart`, per epoch `epochStart`, `batchEnd`s, `epochEnd`, then
+   * exactly one `fitEnd`, then completion. Payloads are frozen and hold numbers only.
+   * @throws {KeypointsError} `TRAINING_BUSY` (on the error channel) if this trainer is already fitting;
+   * {@link ConfigError} (error channel) on bad `epochs` / `initialEpoch`; any error a callback throws.
    */
   fit(
     model: tf.LayersModel,
@@ -185,6 +246,7 @@ export class Trainer {
     });
   }
 
+  /** One fit: check, set up, fitStart, the epochs, fitEnd; always disposes the optimizer. */
   private async run(
     model: tf.LayersModel,
     train: BatchSource,
@@ -204,49 +266,29 @@ export class Trainer {
     this.busy = true;
     const runner = new CallbackRunner(this.callbacks);
     const optimizer = new NesterovMomentumOptimizer(this.options.learningRate, this.options.momentum);
-    const t0 = this.clock.now();
-    let stopReason: string | undefined;
-    let epoch = initialEpoch;
-    let lastLogs: EpochLogs | undefined;
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const batchEvents = options.batchEvents ?? true;
-    const needBatchLoss = batchEvents || runner.has('onBatchEnd');
-
-    if (options.resume) {
-      await restoreState(optimizer, runner, options.resume);
-    }
-    const ctx = (
-      extra: Partial<Pick<CallbackContext, 'logs' | 'batch' | 'status'>> = {},
-      atEpoch = epoch,
-    ): CallbackContext => ({
+    const f: FitState = {
       model,
-      getTrainingState: () => captureState(optimizer, runner, atEpoch + (extra.logs ? 1 : 0)),
-      epoch: atEpoch,
-      epochs: options.epochs,
-      hasValidation: validation !== undefined && validation.count > 0,
-      learningRate: optimizer.currentLearningRate,
-      momentum: optimizer.currentMomentum,
-      setLearningRate: (v) => optimizer.setLearningRate(v),
-      setMomentum: (v) => optimizer.setMomentum(v),
-      requestStop: (reason) => {
-        stopReason ??= reason;
-      },
-      get stopRequested() {
-        return stopReason;
-      },
-      getWeights: () => model.weights.map((w) => w.read().dataSync().slice() as Float32Array),
-      setWeights: (values) => {
-        if (values.length !== model.weights.length) {
-          throw new ConfigError(`setWeights: expected ${model.weights.length} arrays, got ${values.length}`);
-        }
-        tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(values[i], w.shape as number[]))));
-      },
-      ...extra,
-    });
-
-    let status: FitStatus = 'completed';
+      train,
+      validation,
+      options,
+      signal,
+      emit,
+      runner,
+      optimizer,
+      variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+      batchEvents,
+      needBatchLoss: batchEvents || runner.has('onBatchEnd'),
+      inputShape: model.inputs[0].shape.slice(1) as number[],
+      outputs: model.outputs[0].shape[1] as number,
+      epoch: initialEpoch,
+      stopReason: undefined,
+      lastLogs: undefined,
+    };
+    const t0 = this.clock.now();
     try {
-      await runner.run('onFitStart', ctx());
+      if (options.resume) await restoreState(optimizer, runner, options.resume);
+      await runner.run('onFitStart', this.context(f));
       emit({
         type: 'fitStart',
         epochs: options.epochs,
@@ -256,84 +298,149 @@ export class Trainer {
         validationCount: validation?.count ?? 0,
         parameters: model.countParams(),
       });
-      const inputShape = model.inputs[0].shape.slice(1) as number[];
-      const outputs = model.outputs[0].shape[1] as number;
-
-      for (; epoch < options.epochs; ) {
-        if (signal.aborted) break;
-        const te = this.clock.now();
-        await runner.run('onEpochStart', ctx());
-        emit({ type: 'epochStart', epoch });
-        const learningRate = optimizer.currentLearningRate;
-        const momentum = optimizer.currentMomentum;
-        let lossSum = 0;
-        let seen = 0;
-        let lossTensor: tf.Scalar | undefined;
-        let b = 0;
-        for (const batch of train.epoch(epoch)) {
-          if (signal.aborted) break;
-          const cost = tf.tidy(() => {
-            const x = tf.tensor(batch.images, [batch.size, ...inputShape]);
-            const y = tf.tensor2d(batch.targets, [batch.size, outputs]);
-            const m = tf.tensor2d(batch.mask, [batch.size, outputs]);
-            return optimizer.minimize(() => maskedMse(model.apply(x, { training: true }) as tf.Tensor, y, m), true, variables)!;
-          });
-          // Weighted running sum kept on the device; read once per epoch unless per-batch values are needed.
-          const previous = lossTensor;
-          lossTensor = tf.tidy(() => (previous ? previous.add(cost.mul(batch.size)) : cost.mul(batch.size)) as tf.Scalar);
-          previous?.dispose();
-          seen += batch.size;
-          if (needBatchLoss) {
-            const loss = (await cost.data())[0];
-            await runner.run('onBatchEnd', ctx({ batch: { index: b, size: batch.size, loss } }));
-            if (batchEvents) emit({ type: 'batchEnd', epoch, batch: b, size: batch.size, loss });
-          }
-          cost.dispose();
-          b++;
-        }
-        if (lossTensor) {
-          lossSum = (await lossTensor.data())[0];
-          lossTensor.dispose();
-        }
-        if (signal.aborted) break;
-        const trainLoss = lossSum / Math.max(seen, 1);
-        const validLoss = validation ? await evaluateMse(model, validation, this.options.evalBatchSize) : NaN;
-        lastLogs = Object.freeze({
-          trainLoss,
-          trainRmsePx: rmsePixelsFromMse(trainLoss),
-          validLoss,
-          validRmsePx: rmsePixelsFromMse(validLoss),
-          learningRate,
-          momentum,
-          durationMs: this.clock.now() - te,
-        });
-        epoch++;
-        // Callbacks see the 0-based index of the epoch that just ended.
-        await runner.run('onEpochEnd', ctx({ logs: lastLogs }, epoch - 1));
-        emit({ type: 'epochEnd', epoch: epoch - 1, logs: lastLogs });
-        if (!Number.isFinite(trainLoss)) {
-          stopReason ??= `training loss is ${trainLoss} at epoch ${epoch - 1}`;
-        }
-        if (stopReason !== undefined) break;
+      while (f.epoch < options.epochs && !signal.aborted) {
+        const completed = await this.runEpoch(f);
+        if (!completed || f.stopReason !== undefined) break;
       }
-      if (signal.aborted) {
-        status = 'cancelled';
-        stopReason ??= String(signal.reason ?? 'cancelled');
-      } else if (stopReason !== undefined) {
-        status = 'stopped';
-      }
-      await runner.run('onFitEnd', ctx({ logs: lastLogs, status }, epoch - 1));
-      emit({
-        type: 'fitEnd',
-        status,
-        ...(stopReason !== undefined ? { stopReason } : {}),
-        epochsCompleted: epoch,
-        durationMs: this.clock.now() - t0,
-      });
+      await this.finish(f, t0);
     } finally {
       optimizer.dispose();
       this.busy = false;
     }
+  }
+
+  /**
+   * One epoch: `onEpochStart`, the training batches, validation, then (`f.epoch` advanced)
+   * `onEpochEnd` and the `epochEnd` event; a non-finite training loss requests a stop.
+   * @returns false when the fit was cancelled mid-epoch (no `epochEnd` then).
+   */
+  private async runEpoch(f: FitState): Promise<boolean> {
+    const te = this.clock.now();
+    await f.runner.run('onEpochStart', this.context(f));
+    f.emit({ type: 'epochStart', epoch: f.epoch });
+    const learningRate = f.optimizer.currentLearningRate;
+    const momentum = f.optimizer.currentMomentum;
+    const { lossSum, seen } = await this.trainBatches(f);
+    if (f.signal.aborted) return false;
+    const trainLoss = lossSum / Math.max(seen, 1);
+    const validLoss = await this.validate(f);
+    const logs: EpochLogs = Object.freeze({
+      trainLoss,
+      trainRmsePx: rmsePixelsFromMse(trainLoss),
+      validLoss,
+      validRmsePx: rmsePixelsFromMse(validLoss),
+      learningRate,
+      momentum,
+      durationMs: this.clock.now() - te,
+    });
+    f.lastLogs = logs;
+    const ended = f.epoch;
+    f.epoch++;
+    // Callbacks see the 0-based index of the epoch that just ended.
+    await f.runner.run('onEpochEnd', this.context(f, { logs }, ended));
+    f.emit({ type: 'epochEnd', epoch: ended, logs });
+    if (!Number.isFinite(trainLoss)) f.stopReason ??= `training loss is ${trainLoss} at epoch ${ended}`;
+    return true;
+  }
+
+  /**
+   * The training batches of epoch `f.epoch` (stops early when cancelled). The size-weighted loss
+   * sum stays on the device and is read once per epoch, unless per-batch losses are needed.
+   * @returns the summed `loss × batch size` (MSE, normalized units) and the number of samples seen.
+   */
+  private async trainBatches(f: FitState): Promise<{ lossSum: number; seen: number }> {
+    let seen = 0;
+    let lossTensor: tf.Scalar | undefined;
+    let b = 0;
+    for (const batch of f.train.epoch(f.epoch)) {
+      if (f.signal.aborted) break;
+      const cost = this.trainBatch(f, batch);
+      const previous = lossTensor;
+      lossTensor = tf.tidy(() => (previous ? previous.add(cost.mul(batch.size)) : cost.mul(batch.size)) as tf.Scalar);
+      previous?.dispose();
+      seen += batch.size;
+      if (f.needBatchLoss) {
+        const loss = (await cost.data())[0];
+        await f.runner.run('onBatchEnd', this.context(f, { batch: { index: b, size: batch.size, loss } }));
+        if (f.batchEvents) f.emit({ type: 'batchEnd', epoch: f.epoch, batch: b, size: batch.size, loss });
+      }
+      cost.dispose();
+      b++;
+    }
+    let lossSum = 0;
+    if (lossTensor) {
+      lossSum = (await lossTensor.data())[0];
+      lossTensor.dispose();
+    }
+    return { lossSum, seen };
+  }
+
+  /** One SGD step on one batch (training-mode layers, e.g. dropout on); returns its masked MSE (caller disposes). */
+  private trainBatch(f: FitState, batch: TrainingBatch): tf.Scalar {
+    return tf.tidy(() => {
+      const x = tf.tensor(batch.images, [batch.size, ...f.inputShape]);
+      const y = tf.tensor2d(batch.targets, [batch.size, f.outputs]);
+      const m = tf.tensor2d(batch.mask, [batch.size, f.outputs]);
+      return f.optimizer.minimize(() => maskedMse(f.model.apply(x, { training: true }) as tf.Tensor, y, m), true, f.variables)!;
+    });
+  }
+
+  /** Validation MSE (normalized units) after an epoch; NaN without a validation set. */
+  private async validate(f: FitState): Promise<number> {
+    return f.validation ? evaluateMse(f.model, f.validation, this.options.evalBatchSize) : NaN;
+  }
+
+  /** The fit's status and `fitEnd`: `onFitEnd` hooks, then the single terminal event. */
+  private async finish(f: FitState, t0: number): Promise<void> {
+    let status: FitStatus = 'completed';
+    if (f.signal.aborted) {
+      status = 'cancelled';
+      f.stopReason ??= String(f.signal.reason ?? 'cancelled');
+    } else if (f.stopReason !== undefined) {
+      status = 'stopped';
+    }
+    await f.runner.run('onFitEnd', this.context(f, { ...(f.lastLogs ? { logs: f.lastLogs } : {}), status }, f.epoch - 1));
+    f.emit({
+      type: 'fitEnd',
+      status,
+      ...(f.stopReason !== undefined ? { stopReason: f.stopReason } : {}),
+      epochsCompleted: f.epoch,
+      durationMs: this.clock.now() - t0,
+    });
+  }
+
+  /** A fresh callback context at `atEpoch` (default: the epoch about to run). */
+  private context(
+    f: FitState,
+    extra: Partial<Pick<CallbackContext, 'logs' | 'batch' | 'status'>> = {},
+    atEpoch = f.epoch,
+  ): CallbackContext {
+    const { model, optimizer, runner, validation } = f;
+    return {
+      model,
+      getTrainingState: () => captureState(optimizer, runner, atEpoch + (extra.logs ? 1 : 0)),
+      epoch: atEpoch,
+      epochs: f.options.epochs,
+      hasValidation: validation !== undefined && validation.count > 0,
+      learningRate: optimizer.currentLearningRate,
+      momentum: optimizer.currentMomentum,
+      setLearningRate: (v) => optimizer.setLearningRate(v),
+      setMomentum: (v) => optimizer.setMomentum(v),
+      requestStop: (reason) => {
+        f.stopReason ??= reason;
+      },
+      get stopRequested() {
+        return f.stopReason;
+      },
+      getWeights: () => model.weights.map((w) => w.read().dataSync().slice() as Float32Array),
+      setWeights: (values) => {
+        if (values.length !== model.weights.length) {
+          throw new ConfigError(`setWeights: expected ${model.weights.length} arrays, got ${values.length}`);
+        }
+        tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(values[i], w.shape as number[]))));
+      },
+      ...extra,
+    };
   }
 }
 

@@ -1,0 +1,208 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ConfigError, type Clock } from '@keypoints/core';
+import { saveModel } from '@keypoints/models';
+import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
+import type { FitStatus } from './events.js';
+import type { HistoryEntry } from './history.callback.js';
+
+/**
+ * The figures of one fit that {@link RunDirectoryCallback} writes to `metrics.json` (unless its
+ * `metrics` option reshapes them). RMSE values are pixels of the 96×96 frame.
+ */
+export interface FitMetrics {
+  /** Number of trainable parameters of the model. */
+  readonly parameters: number;
+  /** Epochs recorded in the history (with a resume: also those before it). */
+  readonly epochs: number;
+  /** Validation RMSE of the last epoch, pixels (NaN without a validation set or epoch). */
+  readonly finalValidRmsePx: number;
+  /** Lowest validation RMSE of the run, pixels (NaN if none). */
+  readonly bestValidRmsePx: number;
+  /** 1-based epoch of {@link bestValidRmsePx}; 0 if none. */
+  readonly bestEpoch: number;
+  /** Training RMSE of the last epoch, pixels. */
+  readonly finalTrainRmsePx: number;
+  /**
+   * Training time, seconds, rounded to 0.1: this fit's wall time; for a resumed fit the sum of
+   * every recorded epoch's `durationMs` (so the epochs before the restart count too).
+   */
+  readonly trainSeconds: number;
+  /** How the fit ended. */
+  readonly status: FitStatus;
+  /** Why it stopped early (status `stopped` / `cancelled`). */
+  readonly stopReason?: string;
+}
+
+/** What a {@link RunDirectoryOptions.metrics} function receives. */
+export interface FitSummary extends FitMetrics {
+  /** Every epoch of the run, oldest first (0-based `epoch`). */
+  readonly history: readonly HistoryEntry[];
+}
+
+/** Options of {@link RunDirectoryCallback}. */
+export interface RunDirectoryOptions {
+  /** The run directory (created if missing), e.g. `runs/net1`. */
+  readonly dir: string;
+  /** Unique callback name; default `run-directory`. */
+  readonly name?: string;
+  /** Save the trained model to `<dir>/model/` (TensorFlow.js layers format); default true. */
+  readonly saveModel?: boolean;
+  /**
+   * The object written to `metrics.json`; default the {@link FitMetrics} as they are. Return
+   * `undefined` to write no `metrics.json`.
+   */
+  readonly metrics?: (fit: FitSummary) => Readonly<Record<string, unknown>> | undefined | Promise<Readonly<Record<string, unknown>> | undefined>;
+  /**
+   * Writes `history.json` and `history.csv` into the directory; default {@link writeRunHistory}
+   * (the same files as `@keypoints/reporting`'s `writeHistory`, which the pipeline passes here).
+   */
+  readonly writeHistory?: (dir: string, rows: readonly HistoryEntry[]) => Promise<void>;
+  /** Writes `metrics.json`; default an atomic JSON write (2-space indent, trailing newline). */
+  readonly writeMetrics?: (dir: string, metrics: Readonly<Record<string, unknown>>) => Promise<void>;
+  /** Time source for `trainSeconds` (milliseconds); default `performance.now()`. */
+  readonly clock?: Clock;
+}
+
+/**
+ * Writes a run directory at the end of a fit (completed, stopped early, or cancelled; not when the
+ * fit fails): `history.json` + `history.csv` (one row per epoch), `model/` (TensorFlow.js layers
+ * format, via `@keypoints/models`' `saveModel`, loadable with `tf.loadLayersModel`) and
+ * `metrics.json` (the fit's {@link FitMetrics}, or what the `metrics` option makes of them). So a
+ * user of `Trainer` alone gets the same files as `keypoints train`. It records the epochs itself
+ * and is stateful (its rows are saved in checkpoints), so a resumed run's history has every epoch.
+ * Runs at order 900 (`CALLBACK_ORDER.artifacts`): after early stopping restored the best weights
+ * (the saved model is the restored one) and after checkpoints; its `onFitEnd` is awaited, so the
+ * files exist when the `fitEnd` event arrives.
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer({}, [new RunDirectoryCallback({ dir: 'runs/mine' })]);
+ * await lastValueFrom(trainer.fit(model, batches, validation, { epochs: 2 }));
+ * // runs/mine/{history.json, history.csv, metrics.json, model/model.json, model/weights.bin}
+ * ```
+ * @throws {ConfigError} in the constructor without `dir`.
+ */
+export class RunDirectoryCallback implements TrainingCallback {
+  readonly name: string;
+  readonly order = CALLBACK_ORDER.artifacts;
+  /** Absolute path of the run directory. */
+  readonly dir: string;
+  private rows: HistoryEntry[] = [];
+  private t0 = 0;
+  private resumed = false;
+  private written: Readonly<Record<string, unknown>> | undefined;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: RunDirectoryOptions) {
+    if (!options?.dir) throw new ConfigError('run-directory: dir is required');
+    this.dir = resolve(options.dir);
+    this.name = options.name ?? 'run-directory';
+    this.clock = options.clock ?? { now: () => performance.now() };
+  }
+
+  /** The recorded epochs, oldest first. */
+  get entries(): readonly HistoryEntry[] {
+    return this.rows;
+  }
+
+  /** What the last fit wrote to `metrics.json` (undefined before a fit ended, or when none was written). */
+  get metrics(): Readonly<Record<string, unknown>> | undefined {
+    return this.written;
+  }
+
+  onFitStart(ctx: CallbackContext): void {
+    this.rows = this.rows.filter((r) => r.epoch < ctx.epoch);
+    this.resumed = ctx.epoch > 0;
+    this.written = undefined;
+    this.t0 = this.clock.now();
+  }
+
+  onEpochEnd(ctx: CallbackContext): void {
+    if (ctx.logs) this.rows.push(Object.freeze({ epoch: ctx.epoch, ...ctx.logs }));
+  }
+
+  async onFitEnd(ctx: CallbackContext): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await (this.options.writeHistory ?? writeRunHistory)(this.dir, this.rows);
+    if (this.options.saveModel ?? true) await saveModel(ctx.model, join(this.dir, 'model'));
+    const seconds = this.resumed ? this.rows.reduce((t, r) => t + (r.durationMs ?? 0), 0) / 1000 : (this.clock.now() - this.t0) / 1000;
+    const last = this.rows.at(-1);
+    let best: HistoryEntry | undefined;
+    for (const r of this.rows) if (Number.isFinite(r.validRmsePx) && (!best || r.validRmsePx < best.validRmsePx)) best = r;
+    const stopReason = ctx.stopRequested;
+    const fit: FitSummary = {
+      parameters: ctx.model.countParams(),
+      epochs: this.rows.length,
+      finalValidRmsePx: last?.validRmsePx ?? NaN,
+      bestValidRmsePx: best?.validRmsePx ?? NaN,
+      bestEpoch: best ? best.epoch + 1 : 0,
+      finalTrainRmsePx: last?.trainRmsePx ?? NaN,
+      trainSeconds: Math.round(seconds * 10) / 10,
+      status: ctx.status ?? 'completed',
+      ...(stopReason !== undefined && ctx.status !== 'completed' ? { stopReason } : {}),
+      history: this.rows,
+    };
+    const { history: _history, ...plain } = fit;
+    const metrics = this.options.metrics ? await this.options.metrics(fit) : plain;
+    if (metrics) await (this.options.writeMetrics ?? writeJson)(this.dir, metrics);
+    this.written = metrics;
+  }
+
+  getState(): HistoryEntry[] {
+    return [...this.rows];
+  }
+
+  setState(state: unknown): void {
+    if (!Array.isArray(state)) throw new TypeError('run-directory state must be an array of epoch rows');
+    this.rows = state.map((r) =>
+      Object.freeze(Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, v === null ? NaN : v])) as unknown as HistoryEntry),
+    );
+  }
+}
+
+/** The columns of `history.csv`, in order (1-based `epoch`). */
+export const RUN_HISTORY_CSV_COLUMNS = [
+  'epoch',
+  'train_loss',
+  'valid_loss',
+  'train_rmse_px',
+  'valid_rmse_px',
+  'learning_rate',
+  'momentum',
+  'duration_ms',
+] as const;
+
+/**
+ * Write `history.json` (the rows, 0-based `epoch`, NaN as `null`) and `history.csv` (header
+ * {@link RUN_HISTORY_CSV_COLUMNS}, 1-based epochs, 9 significant digits, NaN as empty) into `dir`,
+ * each atomically (temporary file + rename).
+ */
+export async function writeRunHistory(dir: string, rows: readonly HistoryEntry[]): Promise<void> {
+  await writeAtomic(join(dir, 'history.json'), JSON.stringify(rows, null, 1) + '\n');
+  const lines = [RUN_HISTORY_CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [r.epoch + 1, r.trainLoss, r.validLoss, r.trainRmsePx, r.validRmsePx, r.learningRate, r.momentum, Math.round(r.durationMs)]
+        .map((v) => (Number.isFinite(v) ? String(Number(v.toPrecision(9))) : ''))
+        .join(','),
+    );
+  }
+  await writeAtomic(join(dir, 'history.csv'), lines.join('\n') + '\n');
+}
+
+async function writeJson(dir: string, metrics: Readonly<Record<string, unknown>>): Promise<void> {
+  await writeAtomic(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+}
+
+// training may not depend on @keypoints/reporting (its writeFileAtomic); same temp-file + rename.
+async function writeAtomic(file: string, data: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
