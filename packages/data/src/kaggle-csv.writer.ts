@@ -1,9 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { stat } from 'node:fs/promises';
 import { createGzip } from 'node:zlib';
 import {
   ConfigError,
@@ -13,6 +8,7 @@ import {
   IMAGE_PIXELS,
   KAGGLE_COLUMNS,
 } from '@keypoints/core';
+import { writeFileAtomic } from '@keypoints/core/node';
 
 /**
  * What {@link writeKaggleCsv} writes: a `KeypointTable` fits, and so does any object with these fields.
@@ -81,8 +77,9 @@ export interface WriteKaggleCsvResult {
  * - Test format (`test.csv`): header `ImageId,Image[,Identity]`.
  * - `Image`: 9216 space-separated integers 0..255 (row-major 96 × 96).
  *
- * The write is atomic: the content goes to a temporary file in the same folder, which is then renamed
- * over `file` (a reader never sees a half-written file). The folder is created when missing. `.gz` →
+ * The write is atomic and durable (`writeFileAtomic` of `@keypoints/core/node`): the rows are streamed to
+ * a temporary file in the same folder, fsynced, then renamed over `file`, so a reader or a crash never
+ * sees a half-written file; on any error `file` keeps its previous content. The folder is created when missing. `.gz` →
  * gzip (deterministic bytes: no name or time in the gzip header).
  *
  * @param file destination, e.g. `data/sample/training.csv.gz`.
@@ -179,19 +176,7 @@ export async function writeKaggleCsv(
   }
 
   const gzip = options.gzip ?? file.endsWith('.gz');
-  const dir = path.dirname(path.resolve(file));
-  await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const source = Readable.from(lines(), { objectMode: false });
-    const sink = createWriteStream(tmp);
-    if (gzip) await pipeline(source, createGzip({ level: options.gzipLevel ?? 9 }), sink);
-    else await pipeline(source, sink);
-    await rename(tmp, file);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(file, lines(), gzip ? { transform: createGzip({ level: options.gzipLevel ?? 9 }) } : {});
   const { size } = await stat(file);
   return { file, rows: count, header, bytes: size };
 }

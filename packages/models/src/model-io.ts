@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelIOError, isKeypointsError } from '@keypoints/core';
+import { findInterruptedSwap, replaceDirAtomic } from '@keypoints/core/node';
 
 /** File name of the topology + weights manifest in a model directory. */
 export const MODEL_JSON = 'model.json';
@@ -40,8 +40,9 @@ const MODEL_FILE = /^(model\.json|weights\.bin|group\d+-shard\d+of\d+(\.bin)?)$/
  * Save a layers model in the TensorFlow.js layers format — `dir/model.json` (topology,
  * weights manifest) and `dir/weights.bin` — with `node:fs`, without tfjs-node.
  *
- * Atomic: the files are written (and fsynced) into a temporary sibling folder, then swapped in
- * with renames, so a failure or crash mid-save leaves the previous model in `dir` intact.
+ * Atomic (`replaceDirAtomic` of `@keypoints/core/node`): the files are written into a temporary
+ * sibling folder, fsynced, then swapped in with renames, so a failure or crash mid-save leaves the
+ * previous model in `dir` intact.
  * (A crash in the microseconds between the two renames leaves the previous model in
  * `.<name>.old-*` beside `dir`; {@link loadModel} points at it.) Missing parent folders are
  * created. Not safe for two concurrent saves to one `dir`.
@@ -81,62 +82,37 @@ export async function saveModel(
 }
 
 async function writeAtomically(target: string, artifacts: tf.io.ModelArtifacts): Promise<SavedModelInfo> {
-  if (artifacts.modelTopology instanceof ArrayBuffer || artifacts.modelTopology === undefined) {
+  const modelTopology = artifacts.modelTopology;
+  if (modelTopology instanceof ArrayBuffer || modelTopology === undefined) {
     throw new ModelIOError(`cannot save model to ${target}: only layers models (JSON topology) are supported`);
   }
   await assertReplaceable(target);
-  const parent = dirname(target);
   try {
-    await mkdir(parent, { recursive: true });
+    return await replaceDirAtomic(target, async (tmp) => {
+      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+        ...(artifacts.trainingConfig !== undefined ? { trainingConfig: artifacts.trainingConfig } : {}),
+        ...(artifacts.signature !== undefined ? { signature: artifacts.signature } : {}),
+        ...(artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+      };
+      // replaceDirAtomic fsyncs both files before it swaps the folder in.
+      await writeFile(join(tmp, WEIGHTS_BIN), weights);
+      await writeFile(join(tmp, MODEL_JSON), JSON.stringify(modelJson));
+      return {
+        dir: target,
+        modelJsonPath: join(target, MODEL_JSON),
+        weightsPath: join(target, WEIGHTS_BIN),
+        weightBytes: weights.byteLength,
+      };
+    });
   } catch (error) {
-    throw new ModelIOError(`cannot create ${parent}: ${(error as Error).message}`, { cause: error });
-  }
-
-  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`)).catch((error: Error) => {
-    throw new ModelIOError(`cannot create a temporary folder in ${parent}: ${error.message}`, { cause: error });
-  });
-  let backup: string | undefined;
-  try {
-    const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
-    const modelJson: tf.io.ModelJSON = {
-      modelTopology: artifacts.modelTopology,
-      format: artifacts.format,
-      generatedBy: artifacts.generatedBy,
-      convertedBy: artifacts.convertedBy,
-      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
-      ...(artifacts.trainingConfig !== undefined ? { trainingConfig: artifacts.trainingConfig } : {}),
-      ...(artifacts.signature !== undefined ? { signature: artifacts.signature } : {}),
-      ...(artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-    };
-    await writeDurably(join(tmp, WEIGHTS_BIN), weights);
-    await writeDurably(join(tmp, MODEL_JSON), JSON.stringify(modelJson));
-    await syncDir(tmp);
-
-    if (await exists(target)) {
-      backup = join(parent, `.${basename(target)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
-      await rename(target, backup);
-    }
-    try {
-      await rename(tmp, target);
-    } catch (error) {
-      const previous = backup;
-      backup = undefined; // from here on, never delete it: it is the previous model
-      if (previous !== undefined) await rename(previous, target);
-      throw error;
-    }
-    await syncDir(parent);
-    return {
-      dir: target,
-      modelJsonPath: join(target, MODEL_JSON),
-      weightsPath: join(target, WEIGHTS_BIN),
-      weightBytes: weights.byteLength,
-    };
-  } catch (error) {
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     if (isKeypointsError(error)) throw error;
     throw new ModelIOError(`cannot save model to ${target}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    if (backup !== undefined) await rm(backup, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
@@ -156,33 +132,6 @@ async function assertReplaceable(target: string): Promise<void> {
   }
 }
 
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const file = await open(path, 'w');
-  try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  // Persist the directory entries (renames); not supported on every platform (Windows).
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (handle === undefined) return;
-  try {
-    await handle.sync();
-  } catch {
-    // EISDIR/EPERM on some platforms: best effort.
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined)) !== undefined;
-}
-
 /**
  * Load a layers model saved by {@link saveModel} (or any TensorFlow.js layers-format folder:
  * `model.json` and the weight files its manifest names), with `node:fs`, without tfjs-node.
@@ -199,7 +148,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const root = resolve(dir);
   const stats = await stat(root).catch(() => undefined);
   if (stats === undefined) {
-    const leftover = await interruptedSave(root);
+    const leftover = await findInterruptedSwap(root);
     throw new ModelIOError(
       `model folder not found: ${root}` +
         (leftover !== undefined
@@ -295,11 +244,4 @@ function expectedBytes(specs: readonly tf.io.WeightsManifestEntry[]): number | u
     total += elements * size;
   }
   return total;
-}
-
-async function interruptedSave(root: string): Promise<string | undefined> {
-  const prefix = `.${basename(root)}.old-`;
-  const names = await readdir(dirname(root)).catch(() => [] as string[]);
-  const found = names.find((n) => n.startsWith(prefix));
-  return found === undefined ? undefined : join(dirname(root), found);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataFormatError, DataNotFoundError } from '@keypoints/core';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@keypoints/core/node';
 
 /**
  * One epoch of a run as the reporting package reads it (structurally the training package's

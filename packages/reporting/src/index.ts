@@ -1,4 +1,5 @@
-export { writeFileAtomic } from './atomic-write.js';
+/** @deprecated import it from `@keypoints/core/node` (the one crash-safe write); re-exported here for existing callers. */
+export { writeFileAtomic } from '@keypoints/core/node';
 export { writeHistory, readHistory, historyToCsv, HISTORY_CSV_COLUMNS } from './history.writer.js';
 export type { HistoryRow } from './history.writer.js';
 export { learningCurveSvg } from './learning-curve.js';

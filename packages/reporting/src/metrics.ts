@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@keypoints/core/node';
 
 /**
  * The figures of a finished run, written to `metrics.json`. RMSE values are in pixels of the

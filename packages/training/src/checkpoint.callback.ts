@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, DataNotFoundError, ModelIOError } from '@keypoints/core';
+import { findInterruptedSwap, replaceDirAtomic } from '@keypoints/core/node';
 import { loadModel, saveModel } from '@keypoints/models';
 import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
 import { Monitor, type MonitorOptions } from './monitor.js';
@@ -118,68 +119,52 @@ export class CheckpointCallback implements TrainingCallback {
 }
 
 /**
- * Write one checkpoint folder atomically: everything goes to `<dir>.tmp-<pid>` first (files
- * fsynced), then the old folder is renamed away, the new one renamed in, and the old removed.
+ * Write one checkpoint folder atomically (`replaceDirAtomic` of `@keypoints/core/node`): everything
+ * goes to a temporary sibling folder, is fsynced, then swapped in by rename; on failure the previous
+ * checkpoint in `dir` is intact.
  */
 export async function writeCheckpoint(dir: string, model: tf.LayersModel, state: TrainingState): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await saveModel(model, join(tmp, MODEL_DIR));
-  await writeSynced(join(tmp, OPTIMIZER_BIN), new Uint8Array(state.optimizer.data));
-  const callbacks = encodeStates(state.callbacks);
-  await writeSynced(join(tmp, CALLBACKS_BIN), callbacks.bin);
-  const json = {
-    epochsCompleted: state.epochsCompleted,
-    learningRate: state.learningRate,
-    momentum: state.momentum,
-    optimizer: { specs: state.optimizer.specs, file: OPTIMIZER_BIN },
-    callbacks: callbacks.json,
-    callbacksBinary: CALLBACKS_BIN,
-    savedAt: new Date().toISOString(),
-  };
-  await writeSynced(join(tmp, STATE_JSON), JSON.stringify(json, null, 1));
-  const old = `${dir}.old-${process.pid}`;
-  if (existsSync(dir)) await rename(dir, old);
-  await rename(tmp, dir);
-  await rm(old, { recursive: true, force: true });
-}
-
-async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await replaceDirAtomic(dir, async (tmp) => {
+    await saveModel(model, join(tmp, MODEL_DIR));
+    await writeFile(join(tmp, OPTIMIZER_BIN), new Uint8Array(state.optimizer.data));
+    const callbacks = encodeStates(state.callbacks);
+    await writeFile(join(tmp, CALLBACKS_BIN), callbacks.bin);
+    const json = {
+      epochsCompleted: state.epochsCompleted,
+      learningRate: state.learningRate,
+      momentum: state.momentum,
+      optimizer: { specs: state.optimizer.specs, file: OPTIMIZER_BIN },
+      callbacks: callbacks.json,
+      callbacksBinary: CALLBACKS_BIN,
+      savedAt: new Date().toISOString(),
+    };
+    await writeFile(join(tmp, STATE_JSON), JSON.stringify(json, null, 1));
+  });
 }
 
 /** A checkpoint read back: the model (weights loaded) and the state to pass as `FitOptions.resume`. */
 export interface LoadedCheckpoint {
   readonly model: tf.LayersModel;
   readonly state: TrainingState;
-  /** The folder actually read (a leftover `.old-*` folder when a crash hit mid-swap). */
+  /** The folder actually read (a leftover `.<name>.old-*` folder when a crash hit mid-swap). */
   readonly dir: string;
 }
 
 /**
  * Read a checkpoint folder written by {@link CheckpointCallback} (e.g. `runs/net1/checkpoints/last`).
- * If a crash hit between the two renames of a swap, the complete previous folder (`last.old-*`)
- * is used.
+ * If a crash hit between the two renames of a swap, the complete previous folder (`.last.old-*`,
+ * see `findInterruptedSwap`) is used.
  *
  * @throws {DataNotFoundError} when there is no checkpoint; {@link ModelIOError} when it is corrupt.
  */
 export async function loadCheckpoint(dirArg: string): Promise<LoadedCheckpoint> {
   let dir = dirArg;
   if (!existsSync(join(dir, STATE_JSON))) {
-    const parent = join(dir, '..');
-    const base = dir.split(/[\\/]/).filter(Boolean).pop()!;
-    const leftovers = existsSync(parent) ? (await readdir(parent)).filter((f) => f.startsWith(`${base}.old-`)) : [];
-    if (leftovers.length === 0) {
+    const leftover = await findInterruptedSwap(dir);
+    if (leftover === undefined) {
       throw new DataNotFoundError(`${dirArg}: no checkpoint (missing ${STATE_JSON}); was the run started with checkpoints?`);
     }
-    dir = join(parent, leftovers.sort().at(-1)!);
+    dir = leftover;
   }
   let json: {
     epochsCompleted: number;

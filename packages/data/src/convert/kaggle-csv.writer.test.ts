@@ -72,6 +72,18 @@ describe('writeKaggleCsv', () => {
     expect((await readFile(`${file}.again.gz`)).equals(raw)).toBe(true);
   });
 
+  it('keeps the previous file whole when a row fails midway through the write', async () => {
+    const file = path.join(dir, 'midway.csv');
+    await writeKaggleCsv(file, { count: 2, images: images(2) }, { format: 'test' });
+    const before = await readFile(file, 'utf8');
+    // Rows 0..39 are valid (over 1 MB, so they reach the temporary file); row 40 has a bad pixel.
+    const pixels = Array.from(images(41));
+    pixels[40 * IMAGE_PIXELS + 7] = 256;
+    await expect(writeKaggleCsv(file, { count: 41, images: pixels }, { format: 'test' })).rejects.toThrow(/row 40: pixel 7/);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    expect((await readdir(dir)).filter((n) => n.includes('midway'))).toEqual(['midway.csv']);
+  });
+
   it('leaves no file behind when the table is invalid', async () => {
     const file = path.join(dir, 'bad.csv');
     const bad = Array.from({ length: IMAGE_PIXELS }, () => 300);

@@ -1,0 +1,6 @@
+/**
+ * `@keypoints/core/node`: the Node-only part of core (it imports `node:fs`), kept out of the
+ * browser-safe main entry. Crash-safe file and folder writes.
+ */
+export { writeFileAtomic, replaceDirAtomic, findInterruptedSwap } from './atomic-write.js';
+export type { AtomicFileData, WriteFileAtomicOptions } from './atomic-write.js';
