@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,17 +18,15 @@ import { KAGGLE_TEST_IMAGES, makeKaggleTestSet, readKaggleCsv, writeKaggleCsv, t
 import { buildCnn, buildFullyConnected, saveModel } from '@keypoints/models';
 import { evaluateRun, loadPredictor, readLookupTable, writeSubmission } from '@keypoints/inference';
 import { DEFAULT_TRAINING_DATA, TrainConfigSchema, loadRunData, readRunConfig } from '@keypoints/pipeline';
+import { sharedData } from '@keypoints/test-support';
 import { buildProgram } from './main.js';
 
-/** `shared/data`: `$KEYPOINTS_SHARED_DIR`, else `shared/` inside the repository, else beside it (`../shared`). */
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const SHARED_DATA = [process.env.KEYPOINTS_SHARED_DIR, resolve(REPO, 'shared'), resolve(REPO, '../shared')]
-  .filter((r): r is string => r !== undefined)
-  .map((r) => join(r, 'data'))
-  .find((d) => existsSync(join(d, 'kaggle', 'IdLookupTable.csv')));
-const LOOKUP = SHARED_DATA && join(SHARED_DATA, 'kaggle', 'IdLookupTable.csv');
-const SAMPLE_SUBMISSION = SHARED_DATA && join(SHARED_DATA, 'kaggle', 'SampleSubmission.csv');
-if (!SHARED_DATA) console.warn('submit.test.ts: skipped — ../shared/data (the real IdLookupTable.csv and YouTube-Faces set) is absent');
+/** The real IdLookupTable.csv, SampleSubmission.csv and YouTube-Faces set (`shared/data`, see `@keypoints/test-support`). */
+const shared = sharedData({
+  files: ['kaggle/IdLookupTable.csv', 'kaggle/SampleSubmission.csv', 'youtube_faces_p1/training_frames_keypoints.csv', 'youtube_faces_p1/test_frames_keypoints.csv'],
+});
+const LOOKUP = shared.path('kaggle', 'IdLookupTable.csv');
+const SAMPLE_SUBMISSION = shared.path('kaggle', 'SampleSubmission.csv');
 
 const BACKEND = 'wasm'; // as the other cli tests (faster than cpu here, even on 2 busy cores)
 
@@ -61,7 +57,7 @@ async function expectKeypointsError(promise: Promise<unknown>, code: string, ...
   for (const p of parts) expect((error as Error).message).toContain(p);
 }
 
-describe.skipIf(!SHARED_DATA)('keypoints submit, ensemble predictor and per-keypoint evaluation', () => {
+describe.skipIf(!shared.available)('keypoints submit, ensemble predictor and per-keypoint evaluation', () => {
   let dir: string;
   let testCsv: string;
   let testKeypoints: string;
@@ -75,7 +71,7 @@ describe.skipIf(!SHARED_DATA)('keypoints submit, ensemble predictor and per-keyp
     testCsv = join(dir, 'test.csv');
     testKeypoints = join(dir, 'test_keypoints.csv.gz');
     const t0 = performance.now();
-    const made = await makeKaggleTestSet({ p1Dir: join(SHARED_DATA!, 'youtube_faces_p1'), out: testCsv, keypointsOut: testKeypoints });
+    const made = await makeKaggleTestSet({ p1Dir: shared.path('youtube_faces_p1'), out: testCsv, keypointsOut: testKeypoints });
     console.info(`submit.test.ts: converted ${made.out.rows} faces into ${testCsv} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     faces = made.table;
 
@@ -127,11 +123,11 @@ describe.skipIf(!SHARED_DATA)('keypoints submit, ensemble predictor and per-keyp
 
   it('writes a submission for the real IdLookupTable.csv that matches SampleSubmission.csv (1783 converted faces)', async () => {
     const out = join(dir, 'submission.csv');
-    const r = await writeSubmission({ model: fullRun, test: testCsv, lookup: LOOKUP!, out, logger: silentLogger });
+    const r = await writeSubmission({ model: fullRun, test: testCsv, lookup: LOOKUP, out, logger: silentLogger });
     expect(r).toMatchObject({ file: out, rows: 27124, images: KAGGLE_TEST_IMAGES, kind: 'model' });
 
     const text = await readFile(out, 'utf8');
-    const sample = await readFile(SAMPLE_SUBMISSION!, 'utf8');
+    const sample = await readFile(SAMPLE_SUBMISSION, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toContain('\r');
     const lines = text.slice(0, -1).split('\n');
@@ -149,7 +145,7 @@ describe.skipIf(!SHARED_DATA)('keypoints submit, ensemble predictor and per-keyp
     expect(new Set(locations).size).toBeGreaterThan(1000); // real predictions, not a constant
 
     // Every ImageId 1..1783 is asked for and predicted, and each Location is that image's prediction.
-    const lookup = await readLookupTable(LOOKUP!);
+    const lookup = await readLookupTable(LOOKUP);
     expect(new Set(lookup.map((l) => l.imageId))).toEqual(new Set(Array.from({ length: KAGGLE_TEST_IMAGES }, (_, i) => i + 1)));
     const test = await readKaggleCsv(testCsv, { columns: [] });
     expect(test.imageIds).toEqual(Array.from({ length: KAGGLE_TEST_IMAGES }, (_, i) => i + 1));

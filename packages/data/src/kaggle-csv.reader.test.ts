@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DataFormatError, DataNotFoundError, IMAGE_PIXELS, KAGGLE_COLUMNS, KAGGLE_KEYPOINTS } from '@keypoints/core';
 import type { KeypointTable } from './dataset.js';
 import { readKaggleCsv } from './kaggle-csv.reader.js';
-import { KEYPOINTS_ONLY_CSV, fixtureImageField, fixturePixel, realKeypointLines, trainingCsvText } from './test-fixtures.js';
+import { KEYPOINTS_ONLY_CSV, fixtureImageField, fixturePixel, realKeypointLines, realKeypointsData, trainingCsvText } from './test-fixtures.js';
+
+// Every suite below reads the real keypoint rows (shared/data), directly or through the fixtures.
+const real = realKeypointsData();
 
 const HAS_ZIP = (() => {
   try {
@@ -65,7 +68,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected the read to fail');
 }
 
-describe('readKaggleCsv: the real keypoint-only table', () => {
+describe.skipIf(!real.available)('readKaggleCsv: the real keypoint-only table', () => {
   let table: KeypointTable;
   beforeAll(async () => {
     table = await readKaggleCsv(KEYPOINTS_ONLY_CSV, { requireImage: false });
@@ -153,7 +156,7 @@ describe('readKaggleCsv: the real keypoint-only table', () => {
   });
 });
 
-describe('readKaggleCsv: training.csv with images (csv, csv.gz, zip)', () => {
+describe.skipIf(!real.available)('readKaggleCsv: training.csv with images (csv, csv.gz, zip)', () => {
   // Real rows with 0, 2, 4, … 24 missing fields (first row of each kind), plus a few more.
   const rows = [0, 1, 2, 210, 1620, 1636, 1643, 1652, 1747, 1866, 2153, 2284, 2289, 3000, 5000, 7048];
   let csvPath: string;
@@ -224,7 +227,7 @@ describe('readKaggleCsv: training.csv with images (csv, csv.gz, zip)', () => {
   });
 });
 
-describe('readKaggleCsv: bad input', () => {
+describe.skipIf(!real.available)('readKaggleCsv: bad input', () => {
   const header = [...KAGGLE_COLUMNS, 'Image'].join(',');
   const lines = () => realKeypointLines();
   const good = (i: number) => `${lines()[i]},${fixtureImageField(i)}`;
@@ -387,7 +390,7 @@ describe('readKaggleCsv: bad input', () => {
   });
 });
 
-describe('readKaggleCsv: memory', () => {
+describe.skipIf(!real.available)('readKaggleCsv: memory', () => {
   /** The garbage collector, made callable at run time (no --expose-gc flag needed). */
   function getGc(): () => void {
     v8.setFlagsFromString('--expose-gc');

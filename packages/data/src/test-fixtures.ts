@@ -2,23 +2,21 @@
  * Test-only helpers (not exported from the package): small Kaggle-format fixtures built from the real
  * keypoint rows of `shared/data/kaggle/training_keypoints_only.csv`, with deterministic pixels.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { FULL_KEYPOINT_SET, IMAGE_PIXELS, KAGGLE_COLUMNS, toIntensity, toNormalized } from '@keypoints/core';
+import { type SharedData, sharedData, sharedDataPath } from '@keypoints/test-support';
 import type { Dataset } from './dataset.js';
 
-/** `shared/data/kaggle/training_keypoints_only.csv` (7049 real keypoint rows, no images). */
-export const KEYPOINTS_ONLY_CSV = findSharedFile('data/kaggle/training_keypoints_only.csv');
+/** `shared/data/kaggle/training_keypoints_only.csv` (7049 real keypoint rows, no images); see `@keypoints/test-support`. */
+export const KEYPOINTS_ONLY_CSV = sharedDataPath('kaggle', 'training_keypoints_only.csv');
 
-/** `shared/<path>`: `$KEYPOINTS_SHARED_DIR`, else `shared/` inside the repository, else beside it. */
-function findSharedFile(path: string): string {
-  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-  const roots = [process.env.KEYPOINTS_SHARED_DIR, resolve(repo, 'shared'), resolve(repo, '../shared')];
-  for (const root of roots) {
-    if (root !== undefined && existsSync(resolve(root, path))) return resolve(root, path);
-  }
-  return resolve(repo, '../shared', path);
+/**
+ * Whether {@link KEYPOINTS_ONLY_CSV} (and so {@link realKeypointLines} / {@link trainingCsvText}) is
+ * there: call it once at the top of a test file, then `describe.skipIf(!real.available)`. Prints the
+ * skip reason when absent; throws under `KEYPOINTS_REQUIRE_SHARED=1`.
+ */
+export function realKeypointsData(): SharedData {
+  return sharedData({ files: ['kaggle/training_keypoints_only.csv'] });
 }
 
 let cachedRows: string[] | undefined;

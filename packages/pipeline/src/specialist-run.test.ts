@@ -5,11 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { SPECIALIST_KEYPOINT_SETS, silentLogger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import { EarlyStoppingCallback, type TrainingEvent } from '@keypoints/training';
+import { sharedData } from '@keypoints/test-support';
 import { DEFAULT_TRAINING_DATA } from './config.js';
 import { buildModel, callbacksOf, loadRunData, readRunConfig, trainRun } from './index.js';
 
 /** A tiny CNN run (same padding, small dense) on 200 rows of the embedded sample. */
 const tiny = { model: 'net2', maxRows: 200, dense: [16, 16], padding: 'same', batchSize: 64, backend: 'wasm' } as const;
+
+/** The real Kaggle table, whose missing-value pattern one test transplants. */
+const kaggle = sharedData({ files: ['kaggle/training_keypoints_only.csv'], what: 'the Kaggle missing-pattern test' });
 
 describe('specialist runs (Nouri 2014: keypoint groups, supervised pre-training)', () => {
   it('trains a specialist from a pre-trained CNN: group-sized output, shared split, every layer but the output copied', async () => {
@@ -97,9 +101,8 @@ describe('specialist runs (Nouri 2014: keypoint groups, supervised pre-training)
     expect(stopper({ ...saved, keypoints: 'full' })).toBeUndefined();
   });
 
-  it('transplants the real Kaggle missing-value pattern onto the training rows; mask keeps them, drop drops them', async () => {
-    const kaggle = join(import.meta.dirname, '../../../../shared/data/kaggle/training_keypoints_only.csv');
-    const base = { model: 'net1', maxRows: 400, epochs: 1, missingLike: kaggle } as const;
+  it.skipIf(!kaggle.available)('transplants the real Kaggle missing-value pattern onto the training rows; mask keeps them, drop drops them', async () => {
+    const base = { model: 'net1', maxRows: 400, epochs: 1, missingLike: kaggle.path('kaggle', 'training_keypoints_only.csv') } as const;
     const dropped = await loadRunData({ ...(await configOf(base)), missing: 'drop' });
     const masked = await loadRunData({ ...(await configOf(base)), missing: 'mask' });
     // Kaggle: 2140 of 7049 rows complete (~30 %), so "drop" keeps roughly a third of the training faces.

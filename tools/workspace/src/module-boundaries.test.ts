@@ -23,6 +23,14 @@ const ALLOWED: Record<string, string[] | '*'> = {
   'scope:tools': '*',
 };
 
+/** Private test-only tools: any package may devDepend on them; only tests and test helpers import them. */
+const TEST_ONLY = ['@keypoints/test-support'];
+
+/** A test or test helper (left out of every build): `*.test.ts`, `*.test-worker.ts`, `test-*.ts`, `testing/`. */
+function isTestFile(file: string): boolean {
+  return /\.test(-worker)?\.ts$|(^|\/)test-[^/]*\.ts$|\/testing\//.test(file);
+}
+
 interface Pkg {
   name: string;
   dir: string;
@@ -88,14 +96,17 @@ describe('module boundaries', () => {
       for (const d of ours) {
         if (allowed !== '*') expect(allowed, `${p.name} → ${d}`).toContain(scopeOf.get(d));
       }
-      // Tests may also use packages of their own layer (e.g. the wasm plugin's fallback test uses cpu).
+      // Tests may also use packages of their own layer (e.g. the wasm plugin's fallback test uses cpu),
+      // and the private test-only tools (TEST_ONLY), which only tests and test helpers may import.
       const oursDev = p.devDeps.filter((d) => d.startsWith('@keypoints/'));
       for (const d of oursDev) {
-        if (allowed !== '*') expect([...allowed, p.scope], `${p.name} → ${d} (dev)`).toContain(scopeOf.get(d));
+        if (allowed !== '*' && !TEST_ONLY.includes(d)) expect([...allowed, p.scope], `${p.name} → ${d} (dev)`).toContain(scopeOf.get(d));
       }
       ours.push(...oursDev);
       for (const { file, spec } of sourceImports(p.dir)) {
         if (spec === p.name) continue;
+        if (TEST_ONLY.includes(spec)) expect(isTestFile(file), `${file} imports ${spec} (test-only) but is not a test or test helper`).toBe(true);
+        if (TEST_ONLY.includes(spec) && p.scope !== 'scope:tools') expect(p.deps, `${p.name} lists ${spec} in dependencies (devDependencies only)`).not.toContain(spec);
         // tests may use sibling plugins of the same layer only if declared
         expect(ours, `${file} imports ${spec}, not declared in ${p.name}'s package.json`).toContain(spec);
       }

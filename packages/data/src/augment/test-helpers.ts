@@ -12,7 +12,7 @@ import { readKaggleCsv } from '../kaggle-csv.reader.js';
 import { toDataset } from '../load.js';
 import { SAMPLE_DIR } from '../convert/test-paths.js';
 
-/** `data/sample/training.csv.gz` (real faces, all 15 keypoints present in every row). */
+/** `packages/sample-data/data/training.csv.gz` (real faces, all 15 keypoints present in every row). */
 export const SAMPLE_TRAINING = path.join(SAMPLE_DIR, 'training.csv.gz');
 
 /** The first `rows` real faces of the sample, as a dataset of `set`'s columns. */

@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isKeypointsError } from '@keypoints/core';
 import { KAGGLE_TEST_IMAGES, readYoutubeFacesFrames, selectTestFrames } from './kaggle-test-set.js';
+import { sharedData } from '@keypoints/test-support';
 import { P1_DIR } from './test-paths.js';
 
-describe.skipIf(!existsSync(P1_DIR))('Kaggle test.csv stand-in: frame selection', () => {
+const p1 = sharedData({ files: ['youtube_faces_p1/training_frames_keypoints.csv', 'youtube_faces_p1/test_frames_keypoints.csv'] });
+
+describe.skipIf(!p1.available)('Kaggle test.csv stand-in: frame selection', () => {
   it('pools both upstream splits without byte-identical duplicates and picks 1783 distinct frames of every identity', async () => {
     const { frames, duplicates } = await readYoutubeFacesFrames(P1_DIR);
     expect(frames.length + duplicates).toBe(3111 + 693);

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataFormatError, DataNotFoundError, IMAGE_PIXELS, KAGGLE_COLUMNS, isKeypointsError } from '@keypoints/core';
 import { convertLandmarkFolder, convertLandmarkRecords } from './landmarks.converter.js';
 import { readLandmarkCsv, type LandmarkRecord } from './landmark-csv.js';
+import { sharedData } from '@keypoints/test-support';
 import { P1_DIR } from './test-paths.js';
+
+const p1 = sharedData({ files: ['youtube_faces_p1/training_frames_keypoints.csv', 'youtube_faces_p1/test_frames_keypoints.csv'] });
 
 let dir: string;
 beforeAll(async () => {
@@ -36,7 +39,7 @@ async function expectRejects(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-describe('convertLandmarkFolder on real P1 images', () => {
+describe.skipIf(!p1.available)('convertLandmarkFolder on real P1 images', () => {
   it('converts a few faces end to end to a Kaggle training CSV with Identity', async () => {
     const out = path.join(dir, 'real', 'training.csv.gz');
     const progress: number[] = [];

@@ -1,8 +1,8 @@
 /**
- * Regenerates the embedded default sample `data/sample/` from the YouTube-Faces (Udacity P1) landmark
+ * Regenerates the embedded default sample `packages/sample-data/data/` (`@keypoints/sample-data`) from the YouTube-Faces (Udacity P1) landmark
  * folder, with the landmark converter and its default crop rule.
  *
- *   npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <data/sample>]
+ *   npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <packages/sample-data/data>]
  *   npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>    # every frame, one training.csv.gz
  *   npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]
  *
@@ -29,6 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,18 @@ export const FRAMES_PER_IDENTITY = 4;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
+/**
+ * The default `--data`: `$KEYPOINTS_SHARED_DIR/data`, else `<repo>/../shared/data`, else `<repo>/shared/data`
+ * (the rule of `@keypoints/test-support`, restated here: a tool does not import a test package).
+ */
+function defaultDataDir(): string {
+  const env = process.env.KEYPOINTS_SHARED_DIR;
+  if (env) return path.join(env, 'data');
+  const beside = path.join(REPO_ROOT, '..', 'shared', 'data');
+  const inside = path.join(REPO_ROOT, 'shared', 'data');
+  return !existsSync(beside) && existsSync(inside) ? inside : beside;
+}
+
 /** `k` indices spread evenly over `0..n-1` (all of them when `n ≤ k`). */
 function spread(n: number, k: number): number[] {
   if (n <= k) return Array.from({ length: n }, (_, i) => i);
@@ -59,13 +72,13 @@ function sha256(buf: Buffer): string {
 }
 
 const USAGE = `usage:
-  npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <data/sample>]   # the embedded sample
-  npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>                              # every frame
+  npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <packages/sample-data/data>]   # the embedded sample
+  npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>                                            # every frame
   npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]`;
 
 /**
  * Parse the arguments (`--data DIR` and `--data=DIR` alike, as nx forwards them), refusing unknown
- * flags and answering --help before anything is written: the default action rewrites data/sample.
+ * flags and answering --help before anything is written: the default action rewrites packages/sample-data/data.
  */
 function parseArguments(): { data?: string; out?: string; count?: string; all: boolean; kaggleTest: boolean } {
   try {
@@ -94,9 +107,9 @@ function parseArguments(): { data?: string; out?: string; count?: string; all: b
 
 async function main(): Promise<void> {
   const args = parseArguments();
-  const dataDir = path.resolve(args.data ?? path.join(REPO_ROOT, '..', 'shared', 'data'));
+  const dataDir = path.resolve(args.data ?? defaultDataDir());
   const kaggleTest = args.kaggleTest;
-  const defaultOut = kaggleTest ? path.join(REPO_ROOT, 'runs', 'data', 'kaggle-test') : path.join(REPO_ROOT, 'data', 'sample');
+  const defaultOut = kaggleTest ? path.join(REPO_ROOT, 'runs', 'data', 'kaggle-test') : path.join(REPO_ROOT, 'packages', 'sample-data', 'data');
   const outDir = path.resolve(args.out ?? defaultOut);
   const p1 = path.join(dataDir, 'youtube_faces_p1');
   if (kaggleTest) {

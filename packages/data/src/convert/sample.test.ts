@@ -11,7 +11,7 @@ function readCsvGz(name: string): string[][] {
   return text.slice(0, -1).split('\n').map((l) => l.split(','));
 }
 
-describe('embedded sample data/sample (made by make-sample.ts)', () => {
+describe('embedded sample packages/sample-data/data (made by make-sample.ts)', () => {
   const training = readCsvGz('training.csv.gz');
   const test = readCsvGz('test.csv.gz');
   const testKeypoints = readCsvGz('test_keypoints.csv.gz');
