@@ -47,8 +47,9 @@ function byPriority(plugins: readonly BackendPlugin[]): BackendPlugin[] {
   return [...plugins].sort((a, b) => b.priority - a.priority);
 }
 
+/** `plugins` in the order given, tfjs-node as `node (tensorflow)`. */
 function listed(plugins: readonly BackendPlugin[]): string {
-  return byPriority(plugins)
+  return plugins
     .map((p) => (backendAlias(p.name) === p.name ? p.name : `${backendAlias(p.name)} (${p.name})`))
     .join(', ');
 }
