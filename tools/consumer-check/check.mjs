@@ -140,6 +140,11 @@ writeFileSync(
   ),
 );
 writeFileSync(join(project, 'src', 'example.ts'), readmeExample());
+// Every public package's typings, checked under the same flags (not only those the example reaches).
+writeFileSync(
+  join(project, 'src', 'all-packages.ts'),
+  pkgs.map((p) => `export * as ${p.name.replace('@keypoints/', '').replace(/-(.)/g, (_, c) => c.toUpperCase())} from '${p.name}';`).join('\n') + '\n',
+);
 run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: project });
 
 step('one copy of @tensorflow/tfjs (a peer dependency everywhere)');
