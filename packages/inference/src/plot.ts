@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DataFormatError, DataNotFoundError, consoleLogger, toPixels, type Logger } from '@keypoints/core';
+import { DataNotFoundError, consoleLogger, toPixels, type Logger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import {
   faceGridSvg,
@@ -16,7 +16,7 @@ import {
   type SpecialistCurve,
 } from '@keypoints/reporting';
 import { initBackend } from '@keypoints/pipeline';
-import { SPECIALISTS_MANIFEST } from '@keypoints/pipeline';
+import { SPECIALISTS_MANIFEST, readSpecialistsManifest } from '@keypoints/pipeline';
 import { loadRunData, readRunConfig, splitKey } from '@keypoints/pipeline';
 
 /** What {@link plotRuns} wrote. */
@@ -26,36 +26,21 @@ export interface PlotResult {
 
 
 /**
- * Read the specialists of a folder holding a `specialists.json` manifest,
- * `{ "kind": "specialists", "specialists": [{ "name", "runDir", "columns", … }] }` (`runDir` relative to
- * the manifest's folder, each a normal run directory with a `history.json`), as the curves of
- * `specialistCurvesSvg`: name, outputs (`columns.length`, or a numeric `outputs` field without
- * `columns`) and history rows.
+ * Read the specialists of a folder holding a `specialists.json` manifest (read and validated by
+ * `readSpecialistsManifest`: `runDir` relative to the manifest's folder, each a normal run directory
+ * with a `history.json`), as the curves of `specialistCurvesSvg`: name, outputs (`columns.length`)
+ * and history rows, in manifest order.
  *
  * @throws {DataNotFoundError} when the manifest or a specialist's `history.json` cannot be read.
- * @throws {DataFormatError} when the manifest is not JSON, not of kind `specialists`, has no
- *   specialists, or an entry lacks a `name`, a `runDir` or its columns.
+ * @throws {DataFormatError} when the manifest is not JSON or not a valid manifest (not of kind
+ *   `specialists`, no specialists, an entry without a `name`, a `runDir` or its `columns`); the
+ *   message names the file and the fields.
  */
 export async function readSpecialistCurves(dir: string): Promise<SpecialistCurve[]> {
-  const file = join(dir, SPECIALISTS_MANIFEST);
-  let manifest: { kind?: unknown; specialists?: unknown };
-  try {
-    manifest = JSON.parse(await readFile(file, 'utf8'));
-  } catch (cause) {
-    if (cause instanceof SyntaxError) throw new DataFormatError({ file }, `not valid JSON (${cause.message})`, { cause });
-    throw new DataNotFoundError(`${file}: cannot read the specialists manifest (${(cause as Error).message})`, { cause });
-  }
-  const entries = manifest?.specialists;
-  if (manifest?.kind !== 'specialists' || !Array.isArray(entries) || entries.length === 0) {
-    throw new DataFormatError({ file }, 'expected { "kind": "specialists", "specialists": [{ "name", "runDir", "columns" }, …] } with at least one specialist');
-  }
+  const manifest = await readSpecialistsManifest(dir);
   const curves: SpecialistCurve[] = [];
-  for (const [i, e] of entries.entries()) {
-    const outputs = Array.isArray(e?.columns) ? e.columns.length : e?.outputs;
-    if (typeof e?.name !== 'string' || typeof e?.runDir !== 'string' || !(Number.isInteger(outputs) && outputs > 0)) {
-      throw new DataFormatError({ file }, `specialist ${i}: expected a "name", a "runDir" and a non-empty "columns" list`);
-    }
-    curves.push({ name: e.name, outputs, rows: await readHistory(resolve(dir, e.runDir)) });
+  for (const e of manifest.specialists) {
+    curves.push({ name: e.name, outputs: e.columns.length, rows: await readHistory(resolve(dir, e.runDir)) });
   }
   return curves;
 }

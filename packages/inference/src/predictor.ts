@@ -1,7 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 import {
   ConfigError,
   DataNotFoundError,
@@ -13,7 +12,7 @@ import {
 } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
 import { initBackend } from '@keypoints/pipeline';
-import { SPECIALISTS_MANIFEST, type TrainConfig } from '@keypoints/pipeline';
+import { SPECIALISTS_MANIFEST, readSpecialistsManifest, type TrainConfig } from '@keypoints/pipeline';
 import { keypointSetOf, readRunConfig } from '@keypoints/pipeline';
 
 /** Images per `model.predict` call in {@link KeypointPredictor.predict}. */
@@ -69,31 +68,6 @@ export interface LoadPredictorOptions {
   readonly logger?: Logger;
 }
 
-const SpecialistsManifestSchema = z
-  .object({
-    kind: z.literal('specialists'),
-    specialists: z
-      .array(
-        z
-          .object({
-            name: z.string().min(1),
-            /** Relative to the manifest's folder (or absolute). */
-            runDir: z.string().min(1),
-            columns: z.array(z.string()).optional(),
-            status: z.string().optional(),
-          })
-          .passthrough(),
-      )
-      .min(1),
-  })
-  .passthrough();
-
-/**
- * Specialist statuses whose model is used (`train-specialists` writes `completed`, also after early
- * stopping); a `cancelled` one is used with a warning when its model was saved; anything else is skipped.
- */
-const USABLE_STATUS = new Set(['completed', 'stopped']);
-
 /**
  * Load a predictor from a run directory (`config.json` + `model/`) or a specialists folder
  * (`specialists.json`, each specialist's run directory relative to it).
@@ -107,7 +81,9 @@ const USABLE_STATUS = new Set(['completed', 'stopped']);
  * @param dir a run directory (e.g. `runs/net6`) or a specialists folder (e.g. `runs/specialists`).
  * @throws {DataNotFoundError} when `dir` is missing or is neither kind of folder, or a specialist's run
  *   directory has no `config.json`.
- * @throws {ConfigError} for an invalid `config.json` / `specialists.json`; a specialist whose `columns`
+ * @throws {DataFormatError} for a `specialists.json` that is not JSON or not a valid manifest (one line
+ *   naming the file and the bad fields; see `readSpecialistsManifest`).
+ * @throws {ConfigError} for an invalid `config.json`; a specialist whose `columns`
  *   differ from its run's keypoint set; two specialists predicting the same column; a model whose output
  *   width is not its keypoint set's column count; no usable specialist.
  * @throws {ModelIOError} when a `model/` folder cannot be loaded.
@@ -219,22 +195,12 @@ async function readMember(runDir: string, name?: string): Promise<PredictorMembe
 
 async function readSpecialists(dir: string, logger: Logger): Promise<PredictorMember[]> {
   const file = join(dir, SPECIALISTS_MANIFEST);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (cause) {
-    throw new ConfigError(`${file}: not valid JSON (${(cause as Error).message})`, { cause });
-  }
-  const parsed = SpecialistsManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `${file}: expected { "kind": "specialists", "specialists": [{ "name", "runDir", "columns", "status" }, …] }: ` +
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
-  }
+  const manifest = await readSpecialistsManifest(dir);
   const members: PredictorMember[] = [];
-  for (const [i, s] of parsed.data.specialists.entries()) {
-    if (s.status !== undefined && !USABLE_STATUS.has(s.status)) {
+  for (const [i, s] of manifest.specialists.entries()) {
+    // `completed` (also after early stopping) is used; a `cancelled` one with a warning when its model
+    // was saved; a `failed` one is skipped. No status (a hand-written manifest): used.
+    if (s.status !== undefined && s.status !== 'completed') {
       const saved = await stat(join(resolve(dir, s.runDir), 'model', 'model.json')).catch(() => undefined);
       if (s.status !== 'cancelled' || !saved) {
         logger.warn(`${file}: specialist '${s.name}' has status '${s.status}'${saved ? '' : ' and no saved model'}; skipped (its columns are not predicted)`);
@@ -248,7 +214,7 @@ async function readSpecialists(dir: string, logger: Logger): Promise<PredictorMe
       }
       throw error;
     });
-    if (s.columns !== undefined && s.columns.join(',') !== member.columns.join(',')) {
+    if (s.columns.join(',') !== member.columns.join(',')) {
       throw new ConfigError(
         `${file}: specialists[${i}] '${s.name}' lists columns ${s.columns.join(', ')}, but its run ${member.runDir} ` +
           `predicts keypoints '${member.keypoints}': ${member.columns.join(', ')}`,

@@ -5,11 +5,8 @@ import { SAMPLE_TRAINING_CSV } from '@keypoints/sample-data';
 /** Keypoint sets a run can train: `full` (all 30 columns) or one of Nouri's six specialist groups. */
 export const KEYPOINT_SET_NAMES = ['full', ...SPECIALIST_KEYPOINT_SETS.map((s) => s.name)] as [string, ...string[]];
 
-/**
- * The manifest file that marks a folder of specialist runs: written by `keypoints train-specialists`,
- * read by `keypoints evaluate` / `submit` (an ensemble) and `keypoints plot` (their curves).
- */
-export const SPECIALISTS_MANIFEST = 'specialists.json';
+/** Defined with the manifest's schema (`specialists-manifest.ts`); re-exported here for existing imports. */
+export { SPECIALISTS_MANIFEST } from './specialists-manifest.js';
 
 /** The embedded default training set (converted YouTube-Faces sample, `@keypoints/sample-data`). */
 export const DEFAULT_TRAINING_DATA: string = SAMPLE_TRAINING_CSV;

@@ -40,3 +40,11 @@ export type {
   WorkerOutcome,
 } from './specialists.js';
 export { SpecialistsProgress } from './specialists.progress.js';
+export {
+  readSpecialistsManifest,
+  writeSpecialistsManifest,
+  SpecialistsManifestSchema,
+  SpecialistsManifestReadSchema,
+  SpecialistEntrySchema,
+} from './specialists-manifest.js';
+export type { LoadedSpecialistsManifest, LoadedSpecialistEntry } from './specialists-manifest.js';

@@ -13,8 +13,14 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, DataNotFoundError, SPECIALIST_KEYPOINT_SETS, isKeypointsError } from '@keypoints/core';
-import { writeFileAtomic } from '@keypoints/reporting';
-import { SPECIALISTS_MANIFEST, type TrainConfig, type TrainConfigInput } from './config.js';
+import { type TrainConfig, type TrainConfigInput } from './config.js';
+import {
+  SPECIALISTS_MANIFEST,
+  writeSpecialistsManifest,
+  type SpecialistEntry,
+  type SpecialistStatus,
+  type SpecialistsManifest,
+} from './specialists-manifest.js';
 import { SpecialistsProgress } from './specialists.progress.js';
 import { readRunConfig } from './run-config.js';
 
@@ -49,46 +55,7 @@ export type SpecialistMessage =
     }
   | { readonly type: 'error'; readonly name: string; readonly message: string; readonly code?: string };
 
-/** Status of one specialist in the manifest. Early stopping counts as `completed` (with `stopReason`). */
-export type SpecialistStatus = 'completed' | 'cancelled' | 'failed';
-
-/** One specialist in {@link SpecialistsManifest}. */
-export interface SpecialistEntry {
-  /** Group name, e.g. `eye_center`. */
-  readonly name: string;
-  /** Run directory, relative to the manifest's folder (`eye_center`). */
-  readonly runDir: string;
-  /** Kaggle columns the specialist predicts, in its output order. */
-  readonly columns: readonly string[];
-  readonly status: SpecialistStatus;
-  /** Epochs trained (for a failed one: epochs completed before it failed). */
-  readonly epochs: number;
-  /** Best validation RMSE, pixels; `null` when no epoch completed. */
-  readonly bestValidRmsePx: number | null;
-  /** Training wall time of that process, seconds. */
-  readonly trainSeconds: number;
-  readonly stopReason?: string;
-  /** Why it failed (status `failed`), and where its log is. */
-  readonly error?: string;
-}
-
-/** `<out>/specialists.json`. */
-export interface SpecialistsManifest {
-  readonly kind: 'specialists';
-  /** Absolute path of the pretrained run directory. */
-  readonly pretrained: string;
-  /** Parallel worker processes, and wasm threads in each. */
-  readonly workers: number;
-  readonly threadsPerWorker: number;
-  /** Wall time of the whole parallel run, seconds. */
-  readonly wallSeconds: number;
-  /** Sum of the specialists' `trainSeconds`: what one after the other would have taken. */
-  readonly sequentialSeconds: number;
-  /** `true` when assembled from run directories trained separately (`--manifest-only`, e.g. six nx targets). */
-  readonly assembled?: boolean;
-  /** In {@link SPECIALIST_KEYPOINT_SETS} order. */
-  readonly specialists: readonly SpecialistEntry[];
-}
+export type { SpecialistStatus, SpecialistEntry, SpecialistsManifest } from './specialists-manifest.js';
 
 /** Options of {@link trainSpecialists}. */
 export interface TrainSpecialistsOptions {
@@ -508,7 +475,7 @@ function manifestOf(
 /** Write `<out>/specialists.json` atomically (unless `write` is false) and name the specialists that did not complete. */
 async function finishManifest(out: string, manifest: SpecialistsManifest, write: boolean): Promise<TrainSpecialistsResult> {
   const manifestPath = join(out, SPECIALISTS_MANIFEST);
-  if (write) await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  if (write) await writeSpecialistsManifest(out, manifest);
   return { manifest, manifestPath, failed: manifest.specialists.filter((s) => s.status !== 'completed').map((s) => s.name) };
 }
 
