@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataNotFoundError, consoleLogger, toPixels, type Logger } from '@keypoints/core';
+import { writeFileAtomic } from '@keypoints/core/node';
 import { loadModel } from '@keypoints/models';
 import {
   faceGridSvg,
@@ -11,7 +12,6 @@ import {
   specialistCurvesSvg,
   summaryMarkdown,
   svgToPng,
-  writeFileAtomic,
   type RunMetrics,
   type SpecialistCurve,
 } from '@keypoints/reporting';
