@@ -73,8 +73,19 @@ export function buildProgram(): Command {
     .option('--name <name>', 'run name (default: the model preset)')
     .option('--out <dir>', 'run directory (default: runs/<name>)')
     .option('--resume <run-dir>', 'continue a run from its last checkpoint (same config; --epochs and --backend may change)')
+    .option(
+      '--callback <module>',
+      'add the callbacks of a plugin module (path relative to the working directory, or a package name) whose default export is a factory (options: { runDir, config, logger }) returning a callback or an array of them; repeatable',
+      (v: string, previous: string[] = []) => [...previous, v],
+    )
     .action(async (o, cmd: Command) => {
-      const { trainRun } = await import('@keypoints/pipeline');
+      const { resumeRun, trainRun } = await import('@keypoints/pipeline');
+      const runOptions = { plugins: (o.callback as string[] | undefined) ?? [] };
+      if (o.resume) {
+        const result = await resumeRun(o.resume, { epochs: o.epochs, backend: o.backend }, runOptions);
+        printSummary(result.runDir, result.metrics);
+        return;
+      }
       // Only flags the user gave override the preset (commander fills negatable flags with true).
       const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
       const result = await trainRun(
@@ -106,7 +117,7 @@ export function buildProgram(): Command {
           name: o.name,
           out: o.out,
         },
-        o.resume ? { resume: o.resume } : {},
+        runOptions,
       );
       printSummary(result.runDir, result.metrics);
     });

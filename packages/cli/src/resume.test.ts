@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@keypoints/core';
 import { readKaggleCsv, writeKaggleCsv } from '@keypoints/data';
 import type { HistoryEntry } from '@keypoints/training';
-import { DEFAULT_TRAINING_DATA, trainRun } from '@keypoints/pipeline';
+import { DEFAULT_TRAINING_DATA, resumeRun, trainRun } from '@keypoints/pipeline';
 
 /** `keypoints` from the sources: tsx's loader and the `@keypoints/source` export condition (as `npm run keypoints`). */
 const CLI = ['--conditions=@keypoints/source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, fileURLToPath(new URL('./main.ts', import.meta.url))];
@@ -68,7 +68,7 @@ describe('a run killed with SIGKILL mid-epoch and resumed', () => {
     expect(killedAfter).toBeLessThan(epochs);
     expect(existsSync(join(out, 'metrics.json'))).toBe(false); // it really died mid-run
 
-    const resumed = await trainRun({ epochs }, { resume: out, progress: false, logger: silentLogger });
+    const resumed = await resumeRun(out, { epochs }, { progress: false, logger: silentLogger });
     const history: HistoryEntry[] = JSON.parse(await readFile(join(resumed.runDir, 'history.json'), 'utf8'));
     // No gap, no duplicate epoch.
     expect(history.map((h) => h.epoch)).toEqual([...Array(epochs).keys()]);

@@ -1,16 +1,28 @@
 import {
+  CheckpointCallback,
   EarlyStoppingCallback,
+  HistoryCallback,
   NanGuardCallback,
+  RunDirectoryCallback,
   ScheduleCallback,
   linearSchedule,
+  type RunDirectoryOptions,
   type TrainingCallback,
 } from '@keypoints/training';
+import { writeHistory, writeMetrics, type RunMetrics } from '@keypoints/reporting';
+import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
+import { LearningCurveCallback } from './learning-curve.callback.js';
+import { ProgressCallback } from './progress.callback.js';
 
 /** Early-stopping patience of a specialist when none is given (kfkd.py `EarlyStopping(patience=200)`). */
 export const SPECIALIST_PATIENCE = 200;
 
-/** The control-plane callbacks a config asks for (schedules, early stopping), before history/checkpoint. */
+/**
+ * The control-plane callbacks a config asks for: `nan-guard`, then `learningRate-schedule` /
+ * `momentum-schedule` (when the config has schedules) and `early-stopping` (with `patience`, or
+ * 200 for a specialist).
+ */
 export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   const out: TrainingCallback[] = [new NanGuardCallback()];
   if (config.learningRateSchedule) {
@@ -24,4 +36,46 @@ export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
   if (patience) out.push(new EarlyStoppingCallback({ patience }));
   return out;
+}
+
+/** What {@link runCallbacksOf} needs beyond the config. */
+export interface RunCallbackOptions {
+  /** The run directory (absolute). */
+  readonly runDir: string;
+  /** The run name (progress label, learning-curve title). */
+  readonly name: string;
+  /** `metrics.json` of the run from the fit's figures (see `RunDirectoryOptions.metrics`). */
+  readonly metrics?: RunDirectoryOptions['metrics'];
+}
+
+/**
+ * Every default callback of a `keypoints train` run, by name (replace one with a callback of the
+ * same name, remove one by name — `TrainRunOptions.callbacks` / `remove`):
+ *
+ * | name | order | does |
+ * |---|---|---|
+ * | `nan-guard` | 150 | fails the fit on a NaN / infinite loss |
+ * | `learningRate-schedule`, `momentum-schedule` | 100 | the config's linear schedules |
+ * | `early-stopping` | 200 | the config's patience (specialists: 200) |
+ * | `history` | 700 | epoch rows (kept in checkpoints) |
+ * | `checkpoint` | 800 | `<runDir>/checkpoints/{last,best}` |
+ * | `run-directory` | 900 | `history.json`, `history.csv`, `model/`, `metrics.json` at fit end |
+ * | `learning-curve` | 910 | `learning-curve.svg` at fit end |
+ * | `progress` | 950 | progress bar / lines on stderr |
+ */
+export function runCallbacksOf(config: TrainConfig, options: RunCallbackOptions): TrainingCallback[] {
+  const { runDir, name } = options;
+  return [
+    ...callbacksOf(config),
+    new HistoryCallback(),
+    new CheckpointCallback({ dir: join(runDir, 'checkpoints') }),
+    new RunDirectoryCallback({
+      dir: runDir,
+      writeHistory,
+      writeMetrics: (dir, metrics) => writeMetrics(dir, metrics as RunMetrics),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    }),
+    new LearningCurveCallback({ dir: runDir, label: name }),
+    new ProgressCallback(name),
+  ];
 }

@@ -1,71 +1,138 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap } from 'rxjs';
 import {
   ConfigError,
-  DataNotFoundError,
   FULL_KEYPOINT_SET,
-  SPECIALIST_KEYPOINT_SETS,
   TRAINER,
   consoleLogger,
   container,
   rmsePixelsFromMse,
-  type KeypointSet,
   type Logger,
 } from '@keypoints/core';
+import { BatchIterator } from '@keypoints/data';
+import { loadModel, specialistMaxEpochs } from '@keypoints/models';
 import {
-  AffineAugmentation,
-  BatchIterator,
-  FlipAugmentation,
-  holdoutSplit,
-  applyMissingPattern,
-  keypointsOutsideFrame,
-  missingPatternOf,
-  readKaggleCsv,
-  restrictToKeypointSet,
-  toDataset,
-  type Augmentation,
-  type Dataset,
-  type OutsideFrame,
-} from '@keypoints/data';
-import {
-  NOURI_DROPOUT,
-  buildCnn,
-  buildFullyConnected,
-  buildSpecialist,
-  cnnModelName,
-  copyWeightsExceptOutput,
-  loadModel,
-  modelName,
-  saveModel,
-  specialistMaxEpochs,
-} from '@keypoints/models';
-import {
-  CheckpointCallback,
-  EarlyStoppingCallback,
-  HistoryCallback,
-  NanGuardCallback,
-  ScheduleCallback,
-  linearSchedule,
   loadCheckpoint,
   registerTraining,
+  type CallbackPluginFactory,
   type FitEndEvent,
+  type FitSummary,
   type Trainer,
   type TrainingCallback,
   type TrainingEvent,
   type TrainingState,
 } from '@keypoints/training';
-import { learningCurveSvg, writeFileAtomic, writeHistory, writeMetrics, type RunMetrics } from '@keypoints/reporting';
+import { writeFileAtomic, type RunMetrics } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { meanShape, meanShapeMse } from './baseline.js';
-import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from './config.js';
+import { callbacksFromPlugin, importCallbackPlugin } from './callback-plugin.loader.js';
+import { TrainConfigSchema, type ModelPreset, type TrainConfig, type TrainConfigInput } from './config.js';
+import { runCallbacksOf } from './default-callbacks.js';
 import { resolveTrainConfig } from './presets.js';
-import { ProgressCallback } from './progress.callback.js';
-import { readRunConfig, keypointSetOf } from './run-config.js';
-import { augmentationsOf, loadRunData } from './run-data.js';
+import { keypointSetOf, readRunConfig } from './run-config.js';
+import { augmentationsOf, loadRunData, type RunData } from './run-data.js';
 import { buildModel, describeModel } from './run-model.js';
-import { callbacksOf } from './default-callbacks.js';
+
+/**
+ * The settings of a new run: a {@link TrainConfigInput} whose `model` may be left out when
+ * `pretrained` names a run — the architecture (`model`, `dense`, `dropout`, `padding`) then comes
+ * from that run's `config.json`.
+ */
+export type NewRunConfig = Omit<TrainConfigInput, 'model' | 'dense'> & {
+  readonly model?: ModelPreset | undefined;
+  /** CNN dense layer sizes, e.g. `[500, 500]`. */
+  readonly dense?: readonly [number, number] | undefined;
+};
+
+/** What {@link resumeRun} may change from the saved config (everything else is the run's). */
+export interface ResumeOverrides {
+  /** New maximum number of epochs (e.g. to train longer). */
+  readonly epochs?: number;
+  /** Another backend (`wasm`, `cpu`, `node`, `node-gpu`). */
+  readonly backend?: string;
+}
+
+/** What {@link trainRun} and {@link resumeRun} return. */
+export interface TrainResult {
+  /** Absolute path of the run directory. */
+  readonly runDir: string;
+  /** The run's `metrics.json` (RMSE in pixels). */
+  readonly metrics: RunMetrics;
+  /** The fit's terminal event. */
+  readonly end: FitEndEvent;
+}
+
+/** Options of {@link trainRun} / {@link resumeRun} that are not part of the saved config. */
+export interface TrainRunOptions {
+  /**
+   * Extra callback plugins for this run. One named like a default (`history`, `checkpoint`,
+   * `run-directory`, `progress`, … see `runCallbacksOf`) replaces that default.
+   */
+  readonly callbacks?: readonly TrainingCallback[];
+  /**
+   * Callback plugin modules (paths relative to the working directory, or package names; see
+   * `loadCallbackPlugin`): imported first (a bad one fails the run before any work), their
+   * factories called once `config.json` is written; their callbacks join `callbacks`.
+   */
+  readonly plugins?: readonly string[];
+  /** Names of default callbacks to leave out, e.g. `['progress']`. */
+  readonly remove?: readonly string[];
+  /** Observer of the training-event stream. */
+  readonly onEvent?: (event: TrainingEvent) => void;
+  /** Show progress on stderr; default true (`false` ≡ `remove: ['progress']`). */
+  readonly progress?: boolean;
+  /** Where messages go; default the console. */
+  readonly logger?: Logger;
+  /** Cancels the fit (it ends with status `cancelled`; the run directory is still written). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Train a new run end to end: backend, data (load + split), mean-shape baseline, model, the
+ * default callbacks (see `runCallbacksOf`) plus `options.callbacks` / `plugins` in a child DI
+ * container, and the fit. The run directory `runs/<name>/` (or `out`) gets `config.json` before
+ * the fit, `checkpoints/` during it, and — written by the `run-directory` and `learning-curve`
+ * callbacks at fit end — `history.json`, `history.csv`, `model/` (TensorFlow.js layers format),
+ * `metrics.json` and `learning-curve.svg`.
+ *
+ * @example
+ * ```ts
+ * const { runDir, metrics } = await trainRun({ model: 'net1', epochs: 2, maxRows: 64 }, { progress: false });
+ * ```
+ * @throws {ConfigError} on invalid settings (also: no `model` and no `pretrained`);
+ * {@link DataFormatError} on bad data; {@link BackendInitError} when the backend cannot load.
+ */
+export async function trainRun(input: NewRunConfig, options: TrainRunOptions = {}): Promise<TrainResult> {
+  const config = await newRunConfig(input);
+  return executeRun({ config, specialistEpochs: input.epochs === undefined }, options);
+}
+
+/**
+ * Continue the run in `runDir` from its last checkpoint (`checkpoints/last`): its `config.json`
+ * is used as is, except `overrides.epochs` / `overrides.backend`. The history has every epoch,
+ * before and after the restart.
+ *
+ * @throws {DataNotFoundError} when `runDir` has no config.json or no checkpoint.
+ */
+export async function resumeRun(runDir: string, overrides: ResumeOverrides = {}, options: TrainRunOptions = {}): Promise<TrainResult> {
+  const dir = resolve(runDir);
+  const saved = await readRunConfig(dir);
+  const config = validated(
+    TrainConfigSchema.safeParse({ ...saved, epochs: overrides.epochs ?? saved.epochs, backend: overrides.backend ?? saved.backend, out: dir }),
+  );
+  return executeRun({ config, resumeFrom: dir, specialistEpochs: false }, options);
+}
+
+/** A validated config with its run name and absolute run directory. */
+interface RunPlan {
+  readonly config: TrainConfig;
+  /** Continue from `<dir>/checkpoints/last`. */
+  readonly resumeFrom?: string;
+  /** A specialist without explicit epochs gets kfkd.py's `round(4e6 / rows)`. */
+  readonly specialistEpochs: boolean;
+}
 
 /**
  * Fill the architecture of a config that names a `pretrained` run but no model preset: `model`,
@@ -75,7 +142,7 @@ import { callbacksOf } from './default-callbacks.js';
  *
  * @throws {DataNotFoundError} when the pre-trained folder has no config.json.
  */
-async function withPretrainedArchitecture(input: Partial<TrainConfigInput> & { pretrained: string }): Promise<TrainConfigInput> {
+async function withPretrainedArchitecture(input: NewRunConfig & { pretrained: string }): Promise<TrainConfigInput> {
   const from = await readRunConfig(resolve(input.pretrained));
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   return {
@@ -87,76 +154,108 @@ async function withPretrainedArchitecture(input: Partial<TrainConfigInput> & { p
   } as TrainConfigInput;
 }
 
-/** With `TrainRunOptions.resume`, only these may change from the saved config. */
-export interface ResumeOverrides {
-  readonly epochs?: number;
-  readonly backend?: string;
-}
-
-/** What {@link trainRun} returns. */
-export interface TrainResult {
-  readonly runDir: string;
-  readonly metrics: RunMetrics;
-  readonly end: FitEndEvent;
-}
-
-/** Options of {@link trainRun} that are not part of the saved config. */
-export interface TrainRunOptions {
-  /** Extra callback plugins for this run. */
-  readonly callbacks?: readonly TrainingCallback[];
-  /** Continue the run in this directory from its last checkpoint (its `config.json` is used; `input` may only change `epochs` and `backend`). */
-  readonly resume?: string;
-  /** Observer of the training-event stream. */
-  readonly onEvent?: (event: TrainingEvent) => void;
-  /** Show progress on stderr; default true. */
-  readonly progress?: boolean;
-  readonly logger?: Logger;
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Run one training end to end: backend, data, model, Trainer (in a child DI container), then
- * write the run directory `runs/<name>/`: `config.json`, `history.json`, `history.csv`,
- * `learning-curve.svg`, `metrics.json` and `model/` (TensorFlow.js layers format).
- *
- * @throws {ConfigError} on invalid settings; {@link DataFormatError} on bad data;
- * {@link BackendInitError} when the backend cannot load.
- */
-export async function trainRun(input: TrainConfigInput | ResumeOverrides | (Omit<TrainConfigInput, 'model'> & { model?: undefined; pretrained: string }), options: TrainRunOptions = {}): Promise<TrainResult> {
-  let resumeFrom: { dir: string; config: TrainConfig } | undefined;
-  if (options.resume) {
-    const dir = resolve(options.resume);
-    const saved = await readRunConfig(dir);
-    resumeFrom = { dir, config: { ...saved, epochs: input.epochs ?? saved.epochs, backend: input.backend ?? saved.backend, out: dir } };
-  }
-  if (!resumeFrom && 'pretrained' in input && input.pretrained && (input as Partial<TrainConfigInput>).model === undefined) {
-    input = await withPretrainedArchitecture(input as Partial<TrainConfigInput> & { pretrained: string });
-  }
-  if (!resumeFrom && (!('model' in input) || input.model === undefined)) throw new ConfigError('a training config needs a model preset (net1 … net8)');
-  const parsed = resumeFrom ? TrainConfigSchema.safeParse(resumeFrom.config) : resolveTrainConfig(input as TrainConfigInput);
+function validated(parsed: ReturnType<typeof TrainConfigSchema.safeParse>): TrainConfig {
   if (!parsed.success) {
     throw new ConfigError(
       `invalid training config: ${parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`,
     );
   }
-  const logger = options.logger ?? consoleLogger;
-  // A specialist's default name says its group, so it never lands in (and overwrites) its pre-trained run.
-  const name = parsed.data.name ?? (parsed.data.keypoints === 'full' ? parsed.data.model : `${parsed.data.model}_${parsed.data.keypoints}`);
-  const runDir = resolve(parsed.data.out ?? join('runs', name));
-  if (parsed.data.pretrained && resolve(parsed.data.pretrained) === runDir) {
-    throw new ConfigError(`--pretrained ${parsed.data.pretrained} is this run's own folder; give the new run another --out or --name (it would overwrite the model it starts from)`);
+  return parsed.data;
+}
+
+/** Preset + input, validated, with absolute paths (so evaluate / plot / resume work from any directory). */
+async function newRunConfig(input: NewRunConfig): Promise<TrainConfig> {
+  const full = input.model === undefined && input.pretrained ? await withPretrainedArchitecture({ ...input, pretrained: input.pretrained }) : input;
+  if (full.model === undefined) throw new ConfigError('a training config needs a model preset (net1 … net8)');
+  const parsed = validated(resolveTrainConfig(full as TrainConfigInput));
+  const runDir = resolve(parsed.out ?? join('runs', runName(parsed)));
+  if (parsed.pretrained && resolve(parsed.pretrained) === runDir) {
+    throw new ConfigError(`--pretrained ${parsed.pretrained} is this run's own folder; give the new run another --out or --name (it would overwrite the model it starts from)`);
   }
-  // Absolute paths in config.json, so evaluate / plot / --resume work from any directory.
-  const config: TrainConfig = {
-    ...parsed.data,
-    data: resolve(parsed.data.data),
+  return {
+    ...parsed,
+    data: resolve(parsed.data),
     out: runDir,
-    ...(parsed.data.pretrained ? { pretrained: resolve(parsed.data.pretrained) } : {}),
-    ...(parsed.data.missingLike ? { missingLike: resolve(parsed.data.missingLike) } : {}),
+    ...(parsed.pretrained ? { pretrained: resolve(parsed.pretrained) } : {}),
+    ...(parsed.missingLike ? { missingLike: resolve(parsed.missingLike) } : {}),
   };
+}
+
+/** A specialist's default name says its group, so it never lands in (and overwrites) its pre-trained run. */
+function runName(config: TrainConfig): string {
+  return config.name ?? (config.keypoints === 'full' ? config.model : `${config.model}_${config.keypoints}`);
+}
+
+/** The shared middle of a new and a resumed run: prepare, fit, results. */
+async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<TrainResult> {
+  const logger = options.logger ?? consoleLogger;
+  const config: TrainConfig = { ...plan.config };
+  const name = runName(config);
+  const runDir = config.out!;
+  // Fail fast on a bad --callback, before the backend and the data load.
+  const factories: Array<[string, CallbackPluginFactory]> = [];
+  for (const specifier of options.plugins ?? []) factories.push([specifier, await importCallbackPlugin(specifier)]);
   const backend = await initBackend(config.backend, logger, config.threads ? { threads: config.threads } : {});
   logger.info(`backend: ${backend}`);
+  const data = await loadData(config, logger);
+  const set = keypointSetOf(config);
+  if (plan.specialistEpochs && set !== FULL_KEYPOINT_SET) {
+    // kfkd.py: max_epochs = int(4e6 / y.shape[0]) on the specialist's rows.
+    config.epochs = specialistMaxEpochs(data.train.count + data.validation.count);
+    logger.info(`${name}: ${config.epochs} epochs (round(4e6 / ${data.train.count + data.validation.count} rows), kfkd.py)`);
+  }
+  const shape = meanShape(data.train.targets, data.train.mask, set.columns.length);
+  const baselineValidRmsePx = rmsePixelsFromMse(meanShapeMse(shape, data.validation.targets, data.validation.mask));
+  const { model, resume } = await startingModel(config, name, plan.resumeFrom, logger);
 
+  await mkdir(runDir, { recursive: true });
+  await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ ...config, name }, null, 2) + '\n');
+  const metricsOf = (fit: FitSummary): RunMetrics => ({
+    model: name,
+    modelName: describeModel(config),
+    keypoints: set.name,
+    columns: set.columns,
+    ...(config.pretrained ? { pretrained: config.pretrained } : {}),
+    parameters: fit.parameters,
+    epochs: fit.epochs,
+    finalValidRmsePx: fit.finalValidRmsePx,
+    bestValidRmsePx: fit.bestValidRmsePx,
+    bestEpoch: fit.bestEpoch,
+    finalTrainRmsePx: fit.finalTrainRmsePx,
+    baselineValidRmsePx,
+    improvementOverBaseline: fit.epochs > 0 ? 1 - fit.finalValidRmsePx / baselineValidRmsePx : NaN,
+    trainCount: data.train.count,
+    validationCount: data.validation.count,
+    backend,
+    trainSeconds: fit.trainSeconds,
+    status: fit.status,
+    ...(fit.stopReason ? { stopReason: fit.stopReason } : {}),
+    data: config.data,
+    splitGroupedBy: data.groupedBy,
+  });
+  const plugins: TrainingCallback[] = [];
+  for (const [specifier, factory] of factories) {
+    plugins.push(...(await callbacksFromPlugin(specifier, factory, { runDir, config: Object.freeze({ ...config, name }), logger })));
+  }
+  const remove = [...new Set([...(options.remove ?? []), ...(options.progress === false ? ['progress'] : [])])];
+  const run = container.createChildContainer();
+  try {
+    registerTraining(run, {
+      trainer: { learningRate: config.learningRate, momentum: config.momentum },
+      defaults: runCallbacksOf(config, { runDir, name, metrics: metricsOf }),
+      callbacks: [...(options.callbacks ?? []), ...plugins],
+      remove,
+    });
+    const end = await fit(run.resolve<Trainer>(TRAINER), model, data, config, resume, options);
+    return { runDir, metrics: await readMetrics(runDir), end };
+  } finally {
+    await run.dispose();
+    model.dispose();
+  }
+}
+
+/** Load + split the run's data and log what was loaded (and keypoints outside the frame). */
+async function loadData(config: TrainConfig, logger: Logger): Promise<RunData> {
   const data = await loadRunData(config);
   const set = keypointSetOf(config);
   logger.info(
@@ -173,116 +272,81 @@ export async function trainRun(input: TrainConfigInput | ResumeOverrides | (Omit
         `(first: data row ${row + 1}, column '${column}': ${value} px); expected pixels in [0, 96]`,
     );
   }
-  if (!resumeFrom && set !== FULL_KEYPOINT_SET && input.epochs === undefined) {
-    // kfkd.py: max_epochs = int(4e6 / y.shape[0]) on the specialist's rows.
-    config.epochs = specialistMaxEpochs(data.train.count + data.validation.count);
-    logger.info(`${name}: ${config.epochs} epochs (round(4e6 / ${data.train.count + data.validation.count} rows), kfkd.py)`);
-  }
-  const k = set.columns.length;
-  const shape = meanShape(data.train.targets, data.train.mask, k);
-  const baselineValidRmsePx = rmsePixelsFromMse(meanShapeMse(shape, data.validation.targets, data.validation.mask));
+  return data;
+}
 
-  let model: tf.LayersModel;
-  let resume: TrainingState | undefined;
+/** The model to train: from the checkpoint (resume), from a pre-trained run, or fresh. */
+async function startingModel(
+  config: TrainConfig,
+  name: string,
+  resumeFrom: string | undefined,
+  logger: Logger,
+): Promise<{ model: tf.LayersModel; resume?: TrainingState }> {
   if (resumeFrom) {
-    const checkpoint = await loadCheckpoint(join(runDir, 'checkpoints', 'last'));
-    model = checkpoint.model;
-    resume = checkpoint.state;
-    logger.info(`resuming ${runDir} after epoch ${resume.epochsCompleted} (checkpoint ${checkpoint.dir})`);
-  } else if (config.pretrained) {
-    const from = resolve(config.pretrained);
-    const pretrained = await loadModel(join(from, 'model'));
-    try {
-      model = buildModel(config, pretrained);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      throw new ConfigError(
-        `--pretrained ${from} does not fit this run's model (--model ${config.model}` +
-          `${config.dense ? `, --dense ${config.dense.join(',')}` : ''}, --padding ${config.padding}): ${err.message}. ` +
-          'Train with the pre-trained run\'s --model, --dense and --padding (or leave --model out to take them from it).',
-        { cause: err },
-      );
-    } finally {
-      pretrained.dispose();
-    }
-    logger.info(`${name}: every layer but the output initialised from ${from} (supervised pre-training)`);
-  } else {
-    model = buildModel(config);
+    const checkpoint = await loadCheckpoint(join(resumeFrom, 'checkpoints', 'last'));
+    logger.info(`resuming ${resumeFrom} after epoch ${checkpoint.state.epochsCompleted} (checkpoint ${checkpoint.dir})`);
+    return { model: checkpoint.model, resume: checkpoint.state };
   }
-  const history = new HistoryCallback();
-  const run = container.createChildContainer();
-  registerTraining(run, {
-    trainer: { learningRate: config.learningRate, momentum: config.momentum },
-    callbacks: [
-      ...callbacksOf(config),
-      history,
-      new CheckpointCallback({ dir: join(runDir, 'checkpoints') }),
-      ...(options.progress === false ? [] : [new ProgressCallback(name)]),
-      ...(options.callbacks ?? []),
-    ],
-  });
-  await mkdir(runDir, { recursive: true });
-  await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ ...config, name }, null, 2) + '\n');
+  if (!config.pretrained) return { model: buildModel(config) };
+  const from = resolve(config.pretrained);
+  const pretrained = await loadModel(join(from, 'model'));
+  try {
+    const model = buildModel(config, pretrained);
+    logger.info(`${name}: every layer but the output initialised from ${from} (supervised pre-training)`);
+    return { model };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(
+      `--pretrained ${from} does not fit this run's model (--model ${config.model}` +
+        `${config.dense ? `, --dense ${config.dense.join(',')}` : ''}, --padding ${config.padding}): ${err.message}. ` +
+        "Train with the pre-trained run's --model, --dense and --padding (or leave --model out to take them from it).",
+      { cause: err },
+    );
+  } finally {
+    pretrained.dispose();
+  }
+}
+
+/** Run the fit; resolves with its `fitEnd` event. */
+async function fit(
+  trainer: Trainer,
+  model: tf.LayersModel,
+  data: RunData,
+  config: TrainConfig,
+  resume: TrainingState | undefined,
+  options: TrainRunOptions,
+): Promise<FitEndEvent> {
   const batches = new BatchIterator(data.train, {
     batchSize: config.batchSize,
     shuffle: true,
     seed: config.seed,
     augmentations: augmentationsOf(config),
   });
-  const t0 = performance.now();
   let end: FitEndEvent | undefined;
+  await lastValueFrom(
+    trainer
+      .fit(model, batches, data.validation, {
+        epochs: config.epochs,
+        batchEvents: false,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(resume ? { resume } : {}),
+      })
+      .pipe(
+        tap((e) => {
+          options.onEvent?.(e);
+          if (e.type === 'fitEnd') end = e;
+        }),
+      ),
+  );
+  return end!;
+}
+
+/** The `metrics.json` the run-directory callback (or a replacement) wrote. */
+async function readMetrics(runDir: string): Promise<RunMetrics> {
+  const file = join(runDir, 'metrics.json');
   try {
-    const trainer = run.resolve<Trainer>(TRAINER);
-    await lastValueFrom(
-      trainer
-        .fit(model, batches, data.validation, {
-          epochs: config.epochs,
-          batchEvents: false,
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(resume ? { resume } : {}),
-        })
-        .pipe(
-          tap((e) => {
-            options.onEvent?.(e);
-            if (e.type === 'fitEnd') end = e;
-          }),
-        ),
-    );
-  } finally {
-    await run.dispose();
+    return JSON.parse(await readFile(file, 'utf8'), (_k, v) => (v === null ? NaN : v)) as RunMetrics;
+  } catch (cause) {
+    throw new ConfigError(`${file}: no metrics after the fit; a 'run-directory' callback that replaces the default must write metrics.json`, { cause });
   }
-  const rows = history.entries;
-  // With --resume, count the epochs trained before the restart too (history holds every epoch).
-  const trainSeconds = resume ? rows.reduce((t, r) => t + (r.durationMs ?? 0), 0) / 1000 : (performance.now() - t0) / 1000;
-  const last = rows.at(-1);
-  const best = history.best();
-  await writeHistory(runDir, rows);
-  await writeFileAtomic(join(runDir, 'learning-curve.svg'), await learningCurveSvg([{ name, rows }], { title: `${name}: RMSE per epoch` }));
-  await saveModel(model, join(runDir, 'model'));
-  const metrics: RunMetrics = {
-    model: name,
-    modelName: describeModel(config),
-    keypoints: set.name,
-    columns: set.columns,
-    ...(config.pretrained ? { pretrained: config.pretrained } : {}),
-    parameters: model.countParams(),
-    epochs: rows.length,
-    finalValidRmsePx: last?.validRmsePx ?? NaN,
-    bestValidRmsePx: best?.validRmsePx ?? NaN,
-    bestEpoch: best ? best.epoch + 1 : 0,
-    finalTrainRmsePx: last?.trainRmsePx ?? NaN,
-    baselineValidRmsePx,
-    improvementOverBaseline: last ? 1 - last.validRmsePx / baselineValidRmsePx : NaN,
-    trainCount: data.train.count,
-    validationCount: data.validation.count,
-    backend,
-    trainSeconds: Math.round(trainSeconds * 10) / 10,
-    status: end?.status ?? 'unknown',
-    ...(end?.stopReason ? { stopReason: end.stopReason } : {}),
-    data: config.data,
-    splitGroupedBy: data.groupedBy,
-  };
-  await writeMetrics(runDir, metrics);
-  model.dispose();
-  return { runDir, metrics, end: end! };
 }
