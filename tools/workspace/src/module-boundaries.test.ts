@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[] | '*'> = {
   'scope:pipeline': ['scope:core', 'scope:data', 'scope:models', 'scope:training', 'scope:reporting', 'scope:plugin'],
   'scope:inference': ['scope:core', 'scope:data', 'scope:models', 'scope:reporting', 'scope:pipeline'],
   'scope:plugin': ['scope:core'],
+  'scope:callback-plugin': ['scope:core', 'scope:training'],
   'scope:app': '*',
   'scope:tools': '*',
 };
