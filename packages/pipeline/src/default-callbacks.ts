@@ -59,7 +59,7 @@ export interface RunCallbackOptions {
  * | `early-stopping` | 200 | the config's patience (specialists: 200) |
  * | `history` | 700 | epoch rows (kept in checkpoints) |
  * | `checkpoint` | 800 | `<runDir>/checkpoints/{last,best}` |
- * | `run-directory` | 900 | `history.json`, `history.csv`, `model/`, `metrics.json` at fit end |
+ * | `run-directory` | 750 | `history.json`, `history.csv`, `model/`, `metrics.json` at fit end |
  * | `learning-curve` | 910 | `learning-curve.svg` at fit end |
  * | `progress` | 950 | progress bar / lines on stderr |
  */

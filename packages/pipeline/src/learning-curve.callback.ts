@@ -14,7 +14,7 @@ export interface LearningCurveOptions {
 /**
  * Draws `<dir>/learning-curve.svg` (train and validation RMSE in pixels per epoch, from
  * `@keypoints/reporting`) at fit end from the `history.json` the run-directory callback has just
- * written (order 910, after `CALLBACK_ORDER.artifacts`). Without a `history.json` (the
+ * written (order 910, after `run-directory`, 750). Without a `history.json` (the
  * `run-directory` default removed) it draws nothing. Name: `learning-curve`.
  */
 export class LearningCurveCallback implements TrainingCallback {

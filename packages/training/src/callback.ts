@@ -19,7 +19,7 @@ export const CALLBACK_ORDER = {
   default: 300,
   history: 700,
   checkpoint: 800,
-  /** Run artifacts written at fit end (run directory, JSON-lines logs), after early stopping restored the best weights. */
+  /** Observers that write artifacts at fit end (JSON-lines logs, learning curve), after early stopping restored the best weights. */
   artifacts: 900,
   display: 950,
 } as const;

@@ -71,9 +71,9 @@ export interface RunDirectoryOptions {
  * `metrics.json` (the fit's {@link FitMetrics}, or what the `metrics` option makes of them). So a
  * user of `Trainer` alone gets the same files as `keypoints train`. It records the epochs itself
  * and is stateful (its rows are saved in checkpoints), so a resumed run's history has every epoch.
- * Runs at order 900 (`CALLBACK_ORDER.artifacts`): after early stopping restored the best weights
- * (the saved model is the restored one) and after checkpoints; its `onFitEnd` is awaited, so the
- * files exist when the `fitEnd` event arrives.
+ * Runs at order 750: its epoch rows are recorded before `checkpoint` (800) saves the callback
+ * states, and its `onFitEnd` runs after early stopping (200) restored the best weights (the saved
+ * model is the restored one); `onFitEnd` is awaited, so the files exist when `fitEnd` arrives.
  *
  * @example
  * ```ts
@@ -85,7 +85,8 @@ export interface RunDirectoryOptions {
  */
 export class RunDirectoryCallback implements TrainingCallback {
   readonly name: string;
-  readonly order = CALLBACK_ORDER.artifacts;
+  /** 750: records each epoch after `history` and BEFORE `checkpoint` (800) saves its state. */
+  readonly order = CALLBACK_ORDER.history + 50;
   /** Absolute path of the run directory. */
   readonly dir: string;
   private rows: HistoryEntry[] = [];
