@@ -11,7 +11,7 @@
  */
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '@keypoints/reporting';
+import { writeFileAtomic } from '@keypoints/core/node';
 import { MODEL_PRESETS, trainRun, type ModelPreset } from '@keypoints/pipeline';
 import { plotRuns, writeSummary } from '@keypoints/inference';
 import { cpus } from 'node:os';

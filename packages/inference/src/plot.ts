@@ -3,12 +3,11 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataNotFoundError, consoleLogger, toPixels, type Logger } from '@keypoints/core';
-import { writeFileAtomic } from '@keypoints/core/node';
+import { readHistory, writeFileAtomic } from '@keypoints/core/node';
 import { loadModel } from '@keypoints/models';
 import {
   faceGridSvg,
   learningCurveSvg,
-  readHistory,
   specialistCurvesSvg,
   summaryMarkdown,
   svgToPng,

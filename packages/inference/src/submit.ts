@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '@keypoints/core';
 import { formatKeypoint, readKaggleCsv } from '@keypoints/data';
-import { writeFileAtomic } from '@keypoints/reporting';
+import { writeFileAtomic } from '@keypoints/core/node';
 import { loadPredictor } from './predictor.js';
 
 /** Header of a Kaggle submission (`SampleSubmission.csv`). */

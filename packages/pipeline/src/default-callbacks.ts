@@ -9,7 +9,6 @@ import {
   type RunDirectoryOptions,
   type TrainingCallback,
 } from '@keypoints/training';
-import { writeHistory, writeMetrics, type RunMetrics } from '@keypoints/reporting';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
 import { LearningCurveCallback } from './learning-curve.callback.js';
@@ -71,8 +70,6 @@ export function runCallbacksOf(config: TrainConfig, options: RunCallbackOptions)
     new CheckpointCallback({ dir: join(runDir, 'checkpoints') }),
     new RunDirectoryCallback({
       dir: runDir,
-      writeHistory,
-      writeMetrics: (dir, metrics) => writeMetrics(dir, metrics as RunMetrics),
       ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
     new LearningCurveCallback({ dir: runDir, label: name }),

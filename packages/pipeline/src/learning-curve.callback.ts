@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CALLBACK_ORDER, type TrainingCallback } from '@keypoints/training';
-import { learningCurveSvg, readHistory, writeFileAtomic } from '@keypoints/reporting';
+import { readHistory, writeFileAtomic } from '@keypoints/core/node';
+import { learningCurveSvg } from '@keypoints/reporting';
 
 /** Options of {@link LearningCurveCallback}. */
 export interface LearningCurveOptions {

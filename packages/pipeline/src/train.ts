@@ -24,7 +24,8 @@ import {
   type TrainingEvent,
   type TrainingState,
 } from '@keypoints/training';
-import { writeFileAtomic, type RunMetrics } from '@keypoints/reporting';
+import { writeFileAtomic } from '@keypoints/core/node';
+import type { RunMetrics } from '@keypoints/reporting';
 import { initBackend } from './backends.js';
 import { meanShape, meanShapeMse } from './baseline.js';
 import { callbacksFromPlugin, importCallbackPlugin } from './callback-plugin.loader.js';

@@ -1,5 +1,5 @@
 import type * as vegaLite from 'vega-lite';
-import type { HistoryRow } from './history.writer.js';
+import type { HistoryRow } from '@keypoints/core/node';
 import { chartFrame, vegaLiteSvg, type ChartFrameOptions } from './vega-render.js';
 
 /** A named series of history rows (one run). */

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { writeFileAtomic } from '@keypoints/core/node';
 
 /**
  * The figures of a finished run, written to `metrics.json`. RMSE values are in pixels of the
@@ -32,9 +30,4 @@ export interface RunMetrics {
   readonly status: string;
   readonly stopReason?: string;
   readonly [extra: string]: unknown;
-}
-
-/** Write `metrics.json` into `runDir`, atomically. */
-export async function writeMetrics(runDir: string, metrics: RunMetrics): Promise<void> {
-  await writeFileAtomic(join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
 }

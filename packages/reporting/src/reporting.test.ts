@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError, DataNotFoundError } from '@keypoints/core';
-import { historyToCsv, learningCurveSvg, readHistory, writeFileAtomic, writeHistory, type HistoryRow } from './index.js';
+import { historyToCsv, readHistory, writeFileAtomic, writeHistory, type HistoryRow } from '@keypoints/core/node';
+import { learningCurveSvg } from './index.js';
 
 const rows: HistoryRow[] = Array.from({ length: 20 }, (_, e) => ({
   epoch: e,

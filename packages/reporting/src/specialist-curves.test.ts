@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@keypoints/core';
-import { rebin, specialistCurvesSvg, weightedMeanCurve, type HistoryRow } from './index.js';
+import type { HistoryRow } from '@keypoints/core/node';
+import { rebin, specialistCurvesSvg, weightedMeanCurve } from './index.js';
 
 /** History rows whose validation RMSE is `valid(e)` px and training RMSE `train(e)` px (loss = (px / 48)²). */
 function history(epochs: number, valid: (e: number) => number, train = (e: number) => valid(e) * 0.8): HistoryRow[] {

@@ -1,6 +1,6 @@
 import { ConfigError, rmsePixelsFromMse } from '@keypoints/core';
 import type * as vegaLite from 'vega-lite';
-import type { HistoryRow } from './history.writer.js';
+import type { HistoryRow } from '@keypoints/core/node';
 import { chartFrame, vegaLiteSvg, type ChartFrameOptions } from './vega-render.js';
 
 /** One specialist's training history, as {@link specialistCurvesSvg} takes it. */

@@ -6,7 +6,7 @@ export { mergeCallbacks } from './callback-set.js';
 export type { CallbackSelection } from './callback-set.js';
 export { DEFAULT_CALLBACKS, REMOVED_CALLBACKS } from './tokens.js';
 export type { CallbackPluginOptions, CallbackPluginFactory } from './callback-plugin.js';
-export { RunDirectoryCallback, writeRunHistory, RUN_HISTORY_CSV_COLUMNS } from './run-directory.callback.js';
+export { RunDirectoryCallback } from './run-directory.callback.js';
 export type { RunDirectoryOptions, FitMetrics, FitSummary } from './run-directory.callback.js';
 export { CALLBACK_HOOKS, CALLBACK_ORDER } from './callback.js';
 export type { CallbackContext, CallbackHook, TrainingCallback } from './callback.js';

@@ -1,6 +1,7 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ConfigError, type Clock } from '@keypoints/core';
+import { writeFileAtomic, writeHistory } from '@keypoints/core/node';
 import { saveModel } from '@keypoints/models';
 import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
 import type { FitStatus } from './events.js';
@@ -53,13 +54,6 @@ export interface RunDirectoryOptions {
    * `undefined` to write no `metrics.json`.
    */
   readonly metrics?: (fit: FitSummary) => Readonly<Record<string, unknown>> | undefined | Promise<Readonly<Record<string, unknown>> | undefined>;
-  /**
-   * Writes `history.json` and `history.csv` into the directory; default {@link writeRunHistory}
-   * (the same files as `@keypoints/reporting`'s `writeHistory`, which the pipeline passes here).
-   */
-  readonly writeHistory?: (dir: string, rows: readonly HistoryEntry[]) => Promise<void>;
-  /** Writes `metrics.json`; default an atomic JSON write (2-space indent, trailing newline). */
-  readonly writeMetrics?: (dir: string, metrics: Readonly<Record<string, unknown>>) => Promise<void>;
   /** Time source for `trainSeconds` (milliseconds); default `performance.now()`. */
   readonly clock?: Clock;
 }
@@ -125,7 +119,7 @@ export class RunDirectoryCallback implements TrainingCallback {
 
   async onFitEnd(ctx: CallbackContext): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await (this.options.writeHistory ?? writeRunHistory)(this.dir, this.rows);
+    await writeHistory(this.dir, this.rows);
     if (this.options.saveModel ?? true) await saveModel(ctx.model, join(this.dir, 'model'));
     const seconds = this.resumed ? this.rows.reduce((t, r) => t + (r.durationMs ?? 0), 0) / 1000 : (this.clock.now() - this.t0) / 1000;
     const last = this.rows.at(-1);
@@ -146,7 +140,7 @@ export class RunDirectoryCallback implements TrainingCallback {
     };
     const { history: _history, ...plain } = fit;
     const metrics = this.options.metrics ? await this.options.metrics(fit) : plain;
-    if (metrics) await (this.options.writeMetrics ?? writeJson)(this.dir, metrics);
+    if (metrics) await writeFileAtomic(join(this.dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     this.written = metrics;
   }
 
@@ -159,51 +153,5 @@ export class RunDirectoryCallback implements TrainingCallback {
     this.rows = state.map((r) =>
       Object.freeze(Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, v === null ? NaN : v])) as unknown as HistoryEntry),
     );
-  }
-}
-
-/** The columns of `history.csv`, in order (1-based `epoch`). */
-export const RUN_HISTORY_CSV_COLUMNS = [
-  'epoch',
-  'train_loss',
-  'valid_loss',
-  'train_rmse_px',
-  'valid_rmse_px',
-  'learning_rate',
-  'momentum',
-  'duration_ms',
-] as const;
-
-/**
- * Write `history.json` (the rows, 0-based `epoch`, NaN as `null`) and `history.csv` (header
- * {@link RUN_HISTORY_CSV_COLUMNS}, 1-based epochs, 9 significant digits, NaN as empty) into `dir`,
- * each atomically (temporary file + rename).
- */
-export async function writeRunHistory(dir: string, rows: readonly HistoryEntry[]): Promise<void> {
-  await writeAtomic(join(dir, 'history.json'), JSON.stringify(rows, null, 1) + '\n');
-  const lines = [RUN_HISTORY_CSV_COLUMNS.join(',')];
-  for (const r of rows) {
-    lines.push(
-      [r.epoch + 1, r.trainLoss, r.validLoss, r.trainRmsePx, r.validRmsePx, r.learningRate, r.momentum, Math.round(r.durationMs)]
-        .map((v) => (Number.isFinite(v) ? String(Number(v.toPrecision(9))) : ''))
-        .join(','),
-    );
-  }
-  await writeAtomic(join(dir, 'history.csv'), lines.join('\n') + '\n');
-}
-
-async function writeJson(dir: string, metrics: Readonly<Record<string, unknown>>): Promise<void> {
-  await writeAtomic(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-}
-
-// training may not depend on @keypoints/reporting (its writeFileAtomic); same temp-file + rename.
-async function writeAtomic(file: string, data: string): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }

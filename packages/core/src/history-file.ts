@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataFormatError, DataNotFoundError } from '@keypoints/core';
-import { writeFileAtomic } from '@keypoints/core/node';
+import { writeFileAtomic } from './atomic-write.js';
+import { DataFormatError, DataNotFoundError } from './errors.js';
 
 /**
- * One epoch of a run as the reporting package reads it (structurally the training package's
- * `HistoryEntry`): losses in normalized MSE, RMSE in pixels.
+ * A run's `history.json` / `history.csv` — one file format, written by the training package's
+ * `RunDirectoryCallback` and read by reporting, pipeline and inference.
+ *
+ * One epoch of a run (structurally the training package's `HistoryEntry`): 0-based `epoch`,
+ * losses in normalized MSE, RMSE in pixels, `durationMs` in milliseconds.
  */
 export interface HistoryRow {
   readonly epoch: number;
