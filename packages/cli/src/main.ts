@@ -127,7 +127,7 @@ export function buildProgram(): Command {
     .description("reload a run's model and report RMSE in pixels on its validation split (or on --data)")
     .argument('<run-dir>', 'run directory (e.g. runs/net1) or specialists folder (specialists.json)')
     .option('--data <file>', 'evaluate on this Kaggle-format file instead of the validation split')
-    .option('--keypoints <file>', 'keypoints for --data when it is a test.csv (joined on ImageId), e.g. data/sample/test_keypoints.csv.gz')
+    .option('--keypoints <file>', 'keypoints for --data when it is a test.csv (joined on ImageId), e.g. packages/sample-data/data/test_keypoints.csv.gz')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backends))
     .option('--json', 'print JSON')
     .action(async (runDir: string, o) => {

@@ -82,7 +82,7 @@ export interface WriteKaggleCsvResult {
  * sees a half-written file; on any error `file` keeps its previous content. The folder is created when missing. `.gz` →
  * gzip (deterministic bytes: no name or time in the gzip header).
  *
- * @param file destination, e.g. `data/sample/training.csv.gz`.
+ * @param file destination, e.g. `runs/data/train.csv.gz`.
  * @param table the rows (see {@link KaggleTableLike}).
  * @throws {ConfigError} when the table's arrays do not match `count` and `columns`, a column is not a
  *   Kaggle keypoint column, the format needs data the table lacks, a keypoint is ±Infinity, or a pixel

@@ -117,7 +117,7 @@ function toFullColumns(data: Dataset): Dataset {
 
 /**
  * Join a Kaggle `test.csv` (ImageId, Image) with a keypoint table that has an `ImageId` column
- * (e.g. `data/sample/test_keypoints.csv.gz`), row by row on ImageId.
+ * (e.g. `packages/sample-data/data/test_keypoints.csv.gz`), row by row on ImageId.
  */
 async function joinTestSet(imagesFile: string, keypointsFile: string): Promise<Dataset> {
   const images = await readKaggleCsv(imagesFile, { columns: [] });

@@ -1,5 +1,5 @@
 /**
- * `npx nx run bench:train` (or `npx tsx tools/bench/src/main.ts train --help`): training and
+ * `npx nx run bench:train` (or `npx tsx --conditions=@keypoints/source tools/bench/src/main.ts train --help`): training and
  * inference images/s of net1, net2 and net6 at batch 128 on every installed tfjs backend and
  * thread count, and PyTorch's on the same machine when `python3-torch` is installed.
  */

@@ -11,7 +11,7 @@ import { keypointColumns } from './keypoint-columns.js';
  *   the image spans `[−0.5, 95.5]`, its mirror axis is `x = 47.5` and a flip maps `x → 95 − x` pixels,
  *   i.e. `x → −x − 1/48` normalized. This is the convention of this project's landmark converter
  *   (`toCropPixels` in `convert/crop-rule.ts`: `u = (p − left + 0.5) × 96 / side − 0.5`, so output pixel
- *   `i`'s centre is `u = i`), hence of the embedded sample `data/sample`.
+ *   `i`'s centre is `u = i`), hence of the embedded sample (`@keypoints/sample-data`).
  * - `'nouri'`: `x → 96 − x` pixels, `−x` normalized (Nouri 2014 kfkd.py `FlipBatchIterator`:
  *   `yb[indices, ::2] *= -1`). Together with reversed columns this is exact only if pixel `c` covers
  *   `[c, c + 1]` (centre `c + 0.5`), an assumption Kaggle's data does not document. On data made with the

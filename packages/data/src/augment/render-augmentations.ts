@@ -4,7 +4,7 @@
  * subject's LEFT keypoints green (`L`), RIGHT red (`R`), centre line yellow. After a flip the green `L`
  * marks must sit on the features on the image's right again, exactly as in the original.
  *
- *   npx tsx packages/data/src/augment/render-augmentations.ts [--out /tmp/kp-aug] [--rows 3]
+ *   npx tsx --conditions=@keypoints/source packages/data/src/augment/render-augmentations.ts [--out /tmp/kp-aug] [--rows 3]
  *
  * Writes `<out>/face<N>.png` (one row of 4 panels per face). Dev tool, not exported.
  */

@@ -2,9 +2,9 @@
  * Regenerates the embedded default sample `packages/sample-data/data/` (`@keypoints/sample-data`) from the YouTube-Faces (Udacity P1) landmark
  * folder, with the landmark converter and its default crop rule.
  *
- *   npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <packages/sample-data/data>]
- *   npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>    # every frame, one training.csv.gz
- *   npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]
+ *   npx tsx --conditions=@keypoints/source packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <packages/sample-data/data>]
+ *   npx tsx --conditions=@keypoints/source packages/data/src/convert/make-sample.ts --all --out <dir>    # every frame, one training.csv.gz
+ *   npx tsx --conditions=@keypoints/source packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]
  *
  * With `--kaggle-test`: a stand-in for Kaggle's `test.csv` (see `makeKaggleTestSet` in kaggle-test-set.ts):
  * `<dir>/test.csv` (`ImageId,Image`, ImageIds 1..1783, what `keypoints submit --test` reads with the real
@@ -72,9 +72,9 @@ function sha256(buf: Buffer): string {
 }
 
 const USAGE = `usage:
-  npx tsx packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <packages/sample-data/data>]   # the embedded sample
-  npx tsx packages/data/src/convert/make-sample.ts --all --out <dir>                                            # every frame
-  npx tsx packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]`;
+  npx tsx --conditions=@keypoints/source packages/data/src/convert/make-sample.ts [--data <shared/data>] [--out <packages/sample-data/data>]   # the embedded sample
+  npx tsx --conditions=@keypoints/source packages/data/src/convert/make-sample.ts --all --out <dir>                                            # every frame
+  npx tsx --conditions=@keypoints/source packages/data/src/convert/make-sample.ts --kaggle-test [--count 1783] [--out runs/data/kaggle-test]`;
 
 /**
  * Parse the arguments (`--data DIR` and `--data=DIR` alike, as nx forwards them), refusing unknown
