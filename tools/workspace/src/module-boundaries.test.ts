@@ -62,7 +62,9 @@ function sourceImports(dir: string): Array<{ file: string; spec: string }> {
       const p = join(d, f);
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith('.ts')) {
-        for (const m of readFileSync(p, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(@keypoints\/[a-z0-9-]+)/g)) {
+        // Comments (TSDoc @example blocks) are not imports.
+        const code = readFileSync(p, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+        for (const m of code.matchAll(/(?:from|import)\s*\(?\s*'(@keypoints\/[a-z0-9-]+)/g)) {
           out.push({ file: p.slice(ROOT.length), spec: m[1] });
         }
       }
