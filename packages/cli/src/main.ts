@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BackendRegistry, container, isKeypointsError } from '@keypoints/core';
+import { BackendRegistry, container } from '@keypoints/core';
 import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, versusBaseline } from '@keypoints/pipeline';
 import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
 import { addSubmitCommand } from './commands/submit.command.js';
+import type { TrainResult as RunResult, TrainRunOptions } from '@keypoints/pipeline';
+import { EXIT, reportFailure } from './exit.js';
+import { onInterrupt, resumeCommand, type Interrupt } from './interrupt.js';
 
 /** This package's version (`package.json` sits one folder above both `src/` and `dist/`). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,6 +36,45 @@ function fraction(v: string): number {
   return n;
 }
 
+/**
+ * `train`'s Ctrl-C handling: the first SIGINT / SIGTERM stops the run at the end of the epoch in
+ * progress (`TrainRunOptions.interrupt`), which then writes its files with status `interrupted`;
+ * before the first epoch it exits at once (nothing to save); a second signal exits at once.
+ * `finish` removes the handlers.
+ */
+function interruptibleRun(plugins: string[]): { runOptions: TrainRunOptions; finish: () => void } {
+  let epoch: number | undefined;
+  const interrupt = onInterrupt((sig) => {
+    if (epoch === undefined) {
+      console.error(`\nkeypoints: ${sig} before the first epoch; nothing to save`);
+      return false;
+    }
+    console.error(`\nkeypoints: ${sig}: finishing epoch ${epoch + 1}, then writing the run (again to quit at once; the run then resumes from its last checkpoint)`);
+    return true;
+  });
+  interrupted = interrupt;
+  return {
+    runOptions: {
+      plugins,
+      interrupt: interrupt.signal,
+      onEvent: (e) => {
+        if (e.type === 'epochStart') epoch = e.epoch;
+      },
+    },
+    finish: () => interrupt.dispose(),
+  };
+}
+
+/** The interrupt handler of the running `train` command, if any. */
+let interrupted: Interrupt | undefined;
+
+/** After an interrupted run: the exact command that continues it; exit status 130 (SIGTERM: 143). */
+function printResumeHint(result: RunResult, plugins: readonly string[]): void {
+  if (result.metrics.status !== 'interrupted') return;
+  console.error(`keypoints: interrupted after epoch ${result.end.epochsCompleted}; resume with: ${resumeCommand(result.runDir, plugins)}`);
+  process.exitCode = interrupted?.exitCode ?? EXIT.SIGINT;
+}
+
 /** Build the `keypoints` command (exported for tests). */
 export function buildProgram(): Command {
   // --backend choices: the backend plugins registered in the CLI's container, by priority.
@@ -40,6 +82,8 @@ export function buildProgram(): Command {
   const program = new Command('keypoints')
     .description('Train and use facial-keypoint detectors (Kaggle Facial Keypoints format, 96×96 grayscale, 15 keypoints).')
     .version(VERSION, '-V, --version', 'print the version of @keypoints/cli')
+    // Usage errors throw (CommanderError) instead of exiting 1: main() exits 2 (see EXIT).
+    .exitOverride()
     .showHelpAfterError('(add --help for usage)');
 
   program
@@ -80,10 +124,12 @@ export function buildProgram(): Command {
     )
     .action(async (o, cmd: Command) => {
       const { resumeRun, trainRun } = await import('@keypoints/pipeline');
-      const runOptions = { plugins: (o.callback as string[] | undefined) ?? [] };
+      const plugins = (o.callback as string[] | undefined) ?? [];
+      const { runOptions, finish } = interruptibleRun(plugins);
       if (o.resume) {
-        const result = await resumeRun(o.resume, { epochs: o.epochs, backend: o.backend }, runOptions);
+        const result = await resumeRun(o.resume, { epochs: o.epochs, backend: o.backend }, runOptions).finally(finish);
         printSummary(result.runDir, result.metrics);
+        printResumeHint(result, plugins);
         return;
       }
       // Only flags the user gave override the preset (commander fills negatable flags with true).
@@ -118,8 +164,9 @@ export function buildProgram(): Command {
           out: o.out,
         },
         runOptions,
-      );
+      ).finally(finish);
       printSummary(result.runDir, result.metrics);
+      printResumeHint(result, plugins);
     });
 
   program
@@ -190,18 +237,28 @@ function printSummary(runDir: string, m: { finalValidRmsePx: number; bestValidRm
   console.log(`train time: ${m.trainSeconds.toFixed(1)} s on ${m.backend}`);
 }
 
+/**
+ * Run `keypoints` with `argv` and set `process.exitCode` (see {@link EXIT}): 0 on success, 2 on a
+ * usage error (commander prints it), 1 on any other error, printed as one line
+ * `keypoints: <message>` (a non-keypoints error adds `(run with KEYPOINTS_DEBUG=1 for the stack)`;
+ * with `KEYPOINTS_DEBUG=1` the stack follows). `train` interrupted by Ctrl-C sets 130 (SIGTERM: 143).
+ */
 export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (isKeypointsError(err)) {
-      console.error(`keypoints: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
+    process.exitCode = reportFailure(err);
   }
 }
 
 const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
-if (invokedDirectly) await main();
+if (invokedDirectly) {
+  // Errors that escape the command's promise (a stream's late 'error' event): one line too, exit 1.
+  const fatal = (err: unknown) => {
+    reportFailure(err);
+    process.exit(EXIT.error);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  await main();
+}

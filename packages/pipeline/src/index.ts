@@ -18,6 +18,7 @@ export { loadCallbackPlugin, importCallbackPlugin, callbacksFromPlugin } from '.
 export type { LoadCallbackPluginOptions } from './callback-plugin.loader.js';
 export { meanShape, meanShapeMse, versusBaseline } from './baseline.js';
 export { trainRun, resumeRun } from './train.js';
+export { InterruptCallback, INTERRUPTED_STATUS } from './interrupt.callback.js';
 export type { TrainResult, TrainRunOptions, ResumeOverrides, NewRunConfig } from './train.js';
 export { initBackend, registerDefaultBackends } from './backends.js';
 export type { BackendOptions, DefaultBackendOptions } from './backends.js';

@@ -31,6 +31,7 @@ import { meanShape, meanShapeMse } from './baseline.js';
 import { callbacksFromPlugin, importCallbackPlugin } from './callback-plugin.loader.js';
 import { TrainConfigSchema, type ModelPreset, type TrainConfig, type TrainConfigInput } from './config.js';
 import { runCallbacksOf } from './default-callbacks.js';
+import { InterruptCallback } from './interrupt.callback.js';
 import { resolveTrainConfig } from './presets.js';
 import { keypointSetOf, readRunConfig } from './run-config.js';
 import { augmentationsOf, loadRunData, type RunData } from './run-data.js';
@@ -88,6 +89,13 @@ export interface TrainRunOptions {
   readonly logger?: Logger;
   /** Cancels the fit (it ends with status `cancelled`; the run directory is still written). */
   readonly signal?: AbortSignal;
+  /**
+   * Interrupts the run at a clean point (Ctrl-C in `keypoints train`): the epoch in progress
+   * finishes and is checkpointed, then the run directory is written with `metrics.json`
+   * `status: 'interrupted'` (stop reason: the abort reason, a string) and `resumeRun` continues
+   * from the next epoch. See `InterruptCallback`.
+   */
+  readonly interrupt?: AbortSignal;
 }
 
 /**
@@ -239,12 +247,13 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
     plugins.push(...(await callbacksFromPlugin(specifier, factory, { runDir, config: Object.freeze({ ...config, name }), logger })));
   }
   const remove = [...new Set([...(options.remove ?? []), ...(options.progress === false ? ['progress'] : [])])];
+  const interrupt = options.interrupt ? new InterruptCallback(options.interrupt) : undefined;
   const run = container.createChildContainer();
   try {
     registerTraining(run, {
       trainer: { learningRate: config.learningRate, momentum: config.momentum },
-      defaults: runCallbacksOf(config, { runDir, name, metrics: metricsOf }),
-      callbacks: [...(options.callbacks ?? []), ...plugins],
+      defaults: runCallbacksOf(config, { runDir, name, metrics: interrupt ? interrupt.statusOf(metricsOf) : metricsOf }),
+      callbacks: [...(options.callbacks ?? []), ...plugins, ...(interrupt ? [interrupt] : [])],
       remove,
     });
     const end = await fit(run.resolve<Trainer>(TRAINER), model, data, config, resume, options);

@@ -179,7 +179,7 @@ describe('CheckpointCallback and resume', () => {
       expect(history[e].validLoss).toBeCloseTo(refHistory[e].validLoss, 6);
     }
     expect(await evaluateMse(resumed, data)).toBeCloseTo(await evaluateMse(refModel, data), 6);
-    expect((await readdir(dir)).sort()).toEqual(['best', 'last']);
+    expect((await readdir(dir)).sort()).toEqual(['best', 'last', 'previous']);
   });
 
   it('says clearly when there is no checkpoint', async () => {

@@ -32,5 +32,23 @@ export type { MonitorOptions, MonitoredMetric } from './monitor.js';
 export { EarlyStoppingCallback } from './early-stopping.callback.js';
 export type { EarlyStoppingOptions } from './early-stopping.callback.js';
 export { NanGuardCallback } from './nan-guard.callback.js';
-export { CheckpointCallback, writeCheckpoint, loadCheckpoint } from './checkpoint.callback.js';
-export type { CheckpointOptions, LoadedCheckpoint } from './checkpoint.callback.js';
+export { CheckpointCallback } from './checkpoint.callback.js';
+export type { CheckpointOptions } from './checkpoint.callback.js';
+export {
+  writeCheckpoint,
+  verifyCheckpoint,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+  CheckpointDamagedError,
+  CHECKPOINT_MANIFEST,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FAULT_DELAY_ENV,
+} from './checkpoint-store.js';
+export type {
+  WriteCheckpointOptions,
+  VerifiedCheckpoint,
+  LoadedCheckpoint,
+  LoadLatestOptions,
+  LatestCheckpoint,
+  CheckpointFileEntry,
+} from './checkpoint-store.js';

@@ -92,13 +92,26 @@ export interface TrainingState {
   readonly callbacks: Record<string, unknown>;
 }
 
+/**
+ * Capture the state to checkpoint after an epoch. Leaves no tensor behind: tfjs's
+ * `optimizer.getWeights()` returns the optimizer's own slot variables (kept) plus a freshly made
+ * `iter` scalar (the iteration counter) that nobody owns — it is disposed here once encoded,
+ * else every checkpointed epoch would leak one tensor.
+ */
 async function captureState(
   optimizer: NesterovMomentumOptimizer,
   runner: CallbackRunner,
   epochsCompleted: number,
 ): Promise<TrainingState> {
   const named = await optimizer.getWeights();
-  const { data, specs } = await tf.io.encodeWeights(named);
+  let encoded: Awaited<ReturnType<typeof tf.io.encodeWeights>>;
+  try {
+    encoded = await tf.io.encodeWeights(named);
+  } finally {
+    // Dispose what getWeights made (not a variable the optimizer owns).
+    for (const { tensor } of named) if (!(tensor instanceof tf.Variable) && !tensor.isDisposed) tensor.dispose();
+  }
+  const { data, specs } = encoded;
   return {
     epochsCompleted,
     learningRate: optimizer.currentLearningRate,
