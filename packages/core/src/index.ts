@@ -32,6 +32,8 @@ export {
   KEYPOINTS_ERROR_CODES,
 } from './errors.js';
 export type { KeypointsErrorCode, DataLocation } from './errors.js';
+export { parseJsonText, formatSchemaIssues } from './parse-file.js';
+export type { SchemaIssue } from './parse-file.js';
 export { SeededRandom } from './rng.js';
 export { systemClock, consoleLogger, silentLogger } from './clock.js';
 export type { Clock, Logger } from './clock.js';
@@ -45,7 +47,10 @@ export {
   LOGGER,
   TRAINER_OPTIONS,
   TRAINER,
+  FACE_DETECTORS,
 } from './tokens.js';
+export { IDENTITY_CROP_RULE, resolveFaceDetector } from './face-detector.js';
+export type { FaceDetector, FaceBox, RgbImage, DetectorCropRule } from './face-detector.js';
 export { container, inject, injectAll, injectable, instanceCachingFactory, Lifecycle } from './di.js';
 export type { DependencyContainer, InjectionToken } from './di.js';
 export {

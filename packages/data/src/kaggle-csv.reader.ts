@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import yauzl from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import {
@@ -323,6 +323,10 @@ async function readStream(
   } catch (err) {
     throw translateStreamError(err, file, kind);
   } finally {
+    // Once we stop reading (bad header, maxRows), a chunk already in the parser may still fail to
+    // parse: swallow that late error instead of letting it escape as an uncaught 'error' event.
+    parser.on('error', () => {});
+    source.unpipe(parser);
     parser.destroy();
     for (const s of toClose) s.destroy();
   }
@@ -346,9 +350,10 @@ function translateStreamError(err: unknown, file: string, kind: FileKind): unkno
   if (err instanceof KeypointsError) return err;
   const e = err as { code?: unknown; lines?: unknown; message?: string };
   const code = typeof e?.code === 'string' ? e.code : '';
-  if (code.startsWith('CSV_')) {
-    const line = typeof e.lines === 'number' ? e.lines : undefined;
-    return new DataFormatError({ file, line }, `not valid CSV (${e.message}); expected plain comma-separated fields`, {
+  // csv-parse's CsvError: codes such as CSV_INVALID_CLOSING_QUOTE but also INVALID_OPENING_QUOTE.
+  if (err instanceof CsvError || code.startsWith('CSV_')) {
+    const line = typeof e.lines === 'number' && e.lines > 0 ? e.lines : undefined;
+    return new DataFormatError({ file, ...(line !== undefined ? { line } : {}) }, `not a valid CSV file (${csvProblem(e.message)}); expected a Kaggle-format CSV: a header line such as "left_eye_center_x,…,Image", then comma-separated rows`, {
       cause: err,
     });
   }
@@ -364,6 +369,15 @@ function translateStreamError(err: unknown, file: string, kind: FileKind): unkno
     });
   }
   return err;
+}
+
+/**
+ * csv-parse's message without its location and raw-value dump ("…, value is {"type":"Buffer",…}"):
+ * `Invalid Opening Quote: a quote is found on field 0 at line 9, value is …` → `invalid opening quote: a quote is found on field 0`.
+ */
+export function csvProblem(message: string | undefined): string {
+  const text = (message ?? 'unreadable').split('\n')[0].replace(/,? value is .*$/s, '').replace(/ at line \d+\s*$/, '');
+  return text.charAt(0).toLowerCase() + text.slice(1).replace(/^([^:]*):/, (m) => m.toLowerCase());
 }
 
 function fieldText(field: Uint8Array | string): string {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DataNotFoundError, consoleLogger, toPixels, type Logger } from '@keypoints/core';
+import { DataNotFoundError, consoleLogger, parseJsonText, toPixels, type Logger } from '@keypoints/core';
 import { readHistory, writeFileAtomic } from '@keypoints/core/node';
 import { loadModel } from '@keypoints/models';
 import {
@@ -136,7 +136,10 @@ export async function writeSummary(runsDirArg = 'runs'): Promise<{ file: string;
   const names = (await readdir(runsDir)).filter((d) => existsSync(join(runsDir, d, 'metrics.json'))).sort();
   const metrics: RunMetrics[] = [];
   // The run column shows the folder: runs trained with --out but no --name share their preset's name.
-  for (const d of names) metrics.push({ ...JSON.parse(await readFile(join(runsDir, d, 'metrics.json'), 'utf8')), model: d });
+  for (const d of names) {
+    const file = join(runsDir, d, 'metrics.json');
+    metrics.push({ ...(parseJsonText(await readFile(file, 'utf8'), file, "a run's metrics object (as 'keypoints train' writes it)") as RunMetrics), model: d });
+  }
   const file = join(runsDir, 'summary.md');
   await writeFileAtomic(file, summaryMarkdown(metrics, `Runs in ${runsDirArg}`));
   return { file, runs: metrics.length };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError } from '@keypoints/core';
+import { ConfigError, isKeypointsError } from '@keypoints/core';
 import { CALLBACK_HOOKS, type CallbackPluginFactory, type CallbackPluginOptions, type TrainingCallback } from '@keypoints/training';
 
 /** Options of {@link loadCallbackPlugin} beyond the factory's. */
@@ -81,11 +81,18 @@ export async function importCallbackPlugin(specifier: string, loadOptions: LoadC
 
 /**
  * The second half of {@link loadCallbackPlugin}: call the factory and check what it returned.
- * @throws {ConfigError} when the result is not a callback or an array of callbacks.
+ * @throws {ConfigError} when the factory throws (its message, one line) or the result is not a callback
+ * or an array of callbacks.
  */
 export async function callbacksFromPlugin(specifier: string, factory: CallbackPluginFactory, options: CallbackPluginOptions): Promise<TrainingCallback[]> {
   const where = `callback plugin '${specifier}'`;
-  const made = await factory(options);
+  let made: unknown;
+  try {
+    made = await factory(options);
+  } catch (err) {
+    if (isKeypointsError(err)) throw err;
+    throw new ConfigError(`${where}: its factory threw: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`, { cause: err });
+  }
   const list = Array.isArray(made) ? (made as unknown[]) : [made];
   if (list.length === 0) throw new ConfigError(`${where}: the factory returned no callback; ${expected()}`);
   for (const cb of list) {

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, DataNotFoundError, FULL_KEYPOINT_SET, SPECIALIST_KEYPOINT_SETS, type KeypointSet } from '@keypoints/core';
+import { ConfigError, DataNotFoundError, FULL_KEYPOINT_SET, formatSchemaIssues, parseJsonText, SPECIALIST_KEYPOINT_SETS, type KeypointSet } from '@keypoints/core';
 import { KEYPOINT_SET_NAMES, TrainConfigSchema, type TrainConfig } from './config.js';
 
 /**
  * Read and validate a run directory's `config.json`.
- * @throws {DataNotFoundError} when it is missing; {@link ConfigError} when invalid.
+ * @throws {DataNotFoundError} when it is missing; {@link DataFormatError} (file, line, column) when it
+ * is not JSON; {@link ConfigError} naming the file and the wrong fields when it does not fit the schema.
  */
 export async function readRunConfig(runDir: string): Promise<TrainConfig> {
   let raw: string;
@@ -14,8 +15,9 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
   } catch (cause) {
     throw new DataNotFoundError(`${runDir}: not a run directory (no config.json); train one with 'keypoints train'`, { cause });
   }
-  const parsed = TrainConfigSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new ConfigError(`${join(runDir, 'config.json')}: ${parsed.error.message}`);
+  const file = join(runDir, 'config.json');
+  const parsed = TrainConfigSchema.safeParse(parseJsonText(raw, file, "a run's settings object (as 'keypoints train' writes it)"));
+  if (!parsed.success) throw new ConfigError(`${file}: ${formatSchemaIssues(parsed.error.issues)}`);
   return parsed.data;
 }
 

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigError, DataNotFoundError, SPECIALIST_KEYPOINT_SETS, isKeypointsError } from '@keypoints/core';
+import { ConfigError, DataNotFoundError, SPECIALIST_KEYPOINT_SETS, isKeypointsError, parseJsonText } from '@keypoints/core';
 import { type TrainConfig, type TrainConfigInput } from './config.js';
 import {
   SPECIALISTS_MANIFEST,
@@ -497,8 +497,8 @@ export async function assembleSpecialistsManifest(options: { pretrained: string;
   for (const name of resolveSpecialistNames(options.only)) {
     const dir = join(out, name);
     if (!existsSync(join(dir, 'metrics.json'))) continue;
-    const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const metrics = parseJsonText(await readFile(join(dir, 'metrics.json'), 'utf8'), join(dir, 'metrics.json'), "a run's metrics object") as Record<string, unknown>;
+    const config = parseJsonText(await readFile(join(dir, 'config.json'), 'utf8'), join(dir, 'config.json'), "a run's settings object") as Record<string, unknown>;
     if (typeof config.pretrained === 'string' && resolve(config.pretrained) !== pretrained) {
       throw new ConfigError(`${dir}: pre-trained from ${config.pretrained}, expected ${pretrained} (retrain it, or pass that --pretrained)`);
     }
