@@ -25,6 +25,22 @@ export const CALLBACK_ORDER = {
 } as const;
 
 /**
+ * Where a model's current weights come from (see {@link CallbackContext.weightsSource}).
+ */
+export interface WeightsSource {
+  /**
+   * 0-based epoch: the weights are those at the end of this epoch (`'partial'`: during it);
+   * −1: the weights the fit started from (no epoch trained yet).
+   */
+  readonly epoch: number;
+  /**
+   * `last`: the training loop's own, from the latest epoch; `best`: restored by a callback to the
+   * epoch with its best monitored value (early stopping); `partial`: mid-epoch (a cancelled fit).
+   */
+  readonly weights: 'last' | 'best' | 'partial';
+}
+
+/**
  * The narrow view of a running fit that callbacks get (the control plane). Only callbacks may
  * change training state, and only through this context.
  */
@@ -58,8 +74,19 @@ export interface CallbackContext {
   readonly stopRequested: string | undefined;
   /** Copies of the model's weights (one Float32Array per weight, in `model.weights` order). */
   getWeights(): Float32Array[];
-  /** Overwrite the model's weights with values from {@link getWeights}. */
-  setWeights(values: readonly Float32Array[]): void;
+  /**
+   * Overwrite the model's weights with values from {@link getWeights}. Say where they come from
+   * with `source` (e.g. early stopping: `{ epoch: bestEpoch, weights: 'best' }`), so the figures
+   * reported for the model at fit end describe these weights; without it {@link weightsSource}
+   * becomes `undefined` (unknown) until the next epoch ends.
+   */
+  setWeights(values: readonly Float32Array[], source?: WeightsSource): void;
+  /**
+   * Which weights the model holds now: after an epoch, that epoch's (`weights: 'last'`); during
+   * an epoch (or after a fit cancelled mid-epoch), `'partial'` weights of the epoch in progress;
+   * after a callback's `setWeights`, the source it gave (`undefined` when it gave none).
+   */
+  readonly weightsSource: WeightsSource | undefined;
   /** The model being trained (read it, save it; change weights only through `setWeights`). */
   readonly model: tf.LayersModel;
   /**

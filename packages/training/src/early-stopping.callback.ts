@@ -23,8 +23,13 @@ interface EarlyStoppingState {
  * Early stopping (Nouri 2014 `EarlyStopping`, Keras `EarlyStopping`): stops the fit when the
  * monitored metric has not improved for `patience` epochs, with a reason in `fitEnd.stopReason`;
  * the stop is sticky. Keeps a copy of the best weights and restores them when the fit ends —
- * whether it stopped early, completed, or was cancelled. State resets when a fit starts at
- * epoch 0, so an instance can be reused.
+ * whether it stopped early, completed, or was cancelled — and says so (`setWeights` with source
+ * `{ epoch: best, weights: 'best' }`), so the run's reported figures are the restored epoch's.
+ * State resets when a fit starts at epoch 0, so an instance can be reused.
+ *
+ * A monitored value that is NaN or infinite is not "an epoch without improvement": it stops the
+ * fit at once with the reason `early stopping: <metric> is NaN at epoch <n> (best … at epoch …)`
+ * (or `no finite value yet`), and the best weights, if any, are restored as usual.
  *
  * @throws {ConfigError} in the constructor on invalid options (patience not a positive integer,
  * unknown metric, bad mode or minDelta).
@@ -65,6 +70,10 @@ export class EarlyStoppingCallback implements TrainingCallback {
 
   onEpochEnd(ctx: CallbackContext): void {
     const value = this.monitor.read(ctx.logs!);
+    if (!Number.isFinite(value)) {
+      ctx.requestStop(`early stopping: ${this.monitor.metric} is ${value} at epoch ${ctx.epoch + 1} (${this.describeBest()})`);
+      return;
+    }
     if (this.monitor.improves(value)) {
       this.monitor.best = value;
       this.monitor.bestEpoch = ctx.epoch;
@@ -76,13 +85,20 @@ export class EarlyStoppingCallback implements TrainingCallback {
     if (this.wait >= this.patience) {
       ctx.requestStop(
         `early stopping: ${this.monitor.metric} did not improve for ${this.patience} epochs ` +
-          `(best ${this.monitor.best.toPrecision(6)} at epoch ${this.monitor.bestEpoch + 1})`,
+          `(${this.describeBest()})`,
       );
     }
   }
 
+  /** `best <value> at epoch <1-based>`, or `no finite value yet` when there is no best yet. */
+  private describeBest(): string {
+    return this.monitor.bestEpoch >= 0 && Number.isFinite(this.monitor.best)
+      ? `best ${this.monitor.best.toPrecision(6)} at epoch ${this.monitor.bestEpoch + 1}`
+      : 'no finite value yet';
+  }
+
   onFitEnd(ctx: CallbackContext): void {
-    if (this.restoreBestWeights && this.bestWeights) ctx.setWeights(this.bestWeights);
+    if (this.restoreBestWeights && this.bestWeights) ctx.setWeights(this.bestWeights, { epoch: this.monitor.bestEpoch, weights: 'best' });
   }
 
   getState(): EarlyStoppingState {

@@ -7,9 +7,9 @@ export type { CallbackSelection } from './callback-set.js';
 export { DEFAULT_CALLBACKS, REMOVED_CALLBACKS } from './tokens.js';
 export type { CallbackPluginOptions, CallbackPluginFactory } from './callback-plugin.js';
 export { RunDirectoryCallback } from './run-directory.callback.js';
-export type { RunDirectoryOptions, FitMetrics, FitSummary } from './run-directory.callback.js';
+export type { RunDirectoryOptions, FitMetrics, FitSummary, SavedModelFigures } from './run-directory.callback.js';
 export { CALLBACK_HOOKS, CALLBACK_ORDER } from './callback.js';
-export type { CallbackContext, CallbackHook, TrainingCallback } from './callback.js';
+export type { CallbackContext, CallbackHook, TrainingCallback, WeightsSource } from './callback.js';
 export { TRAINING_EVENT_TYPES } from './events.js';
 export type {
   TrainingEvent,

@@ -16,7 +16,14 @@ export interface FitMetrics {
   readonly parameters: number;
   /** Epochs recorded in the history (with a resume: also those before it). */
   readonly epochs: number;
-  /** Validation RMSE of the last epoch, pixels (NaN without a validation set or epoch). */
+  /**
+   * The headline: validation RMSE of the model as saved (the weights it holds at fit end —
+   * with early stopping, the restored best epoch's), pixels; equals `savedModel.validRmsePx`.
+   */
+  readonly validRmsePx: number;
+  /** Which weights the saved model holds, and their validation RMSE (see {@link SavedModelFigures}). */
+  readonly savedModel: SavedModelFigures;
+  /** Validation RMSE of the last epoch, pixels (NaN without a validation set or epoch); not the saved model's when early stopping restored another epoch. */
   readonly finalValidRmsePx: number;
   /** Lowest validation RMSE of the run, pixels (NaN if none). */
   readonly bestValidRmsePx: number;
@@ -33,6 +40,24 @@ export interface FitMetrics {
   readonly status: FitStatus;
   /** Why it stopped early (status `stopped` / `cancelled`). */
   readonly stopReason?: string;
+}
+
+/**
+ * What the saved model is: the figures in `metrics.json` describe these weights.
+ */
+export interface SavedModelFigures {
+  /**
+   * 1-based epoch whose end-of-epoch weights the model holds (`partial`: the epoch in progress
+   * when the fit was cancelled; 0: no epoch trained); NaN when unknown.
+   */
+  readonly epoch: number;
+  /**
+   * `best`: restored by early stopping to its best epoch; `last`: the last epoch's;
+   * `partial`: mid-epoch (cancelled); `unknown`: a callback set weights without saying whose.
+   */
+  readonly weights: 'best' | 'last' | 'partial' | 'unknown';
+  /** Validation RMSE of those weights, pixels (from that epoch's history row; NaN when not measured). */
+  readonly validRmsePx: number;
 }
 
 /** What a {@link RunDirectoryOptions.metrics} function receives. */
@@ -126,9 +151,12 @@ export class RunDirectoryCallback implements TrainingCallback {
     let best: HistoryEntry | undefined;
     for (const r of this.rows) if (Number.isFinite(r.validRmsePx) && (!best || r.validRmsePx < best.validRmsePx)) best = r;
     const stopReason = ctx.stopRequested;
+    const savedModel = savedModelFigures(ctx, this.rows);
     const fit: FitSummary = {
       parameters: ctx.model.countParams(),
       epochs: this.rows.length,
+      validRmsePx: savedModel.validRmsePx,
+      savedModel,
       finalValidRmsePx: last?.validRmsePx ?? NaN,
       bestValidRmsePx: best?.validRmsePx ?? NaN,
       bestEpoch: best ? best.epoch + 1 : 0,
@@ -154,4 +182,12 @@ export class RunDirectoryCallback implements TrainingCallback {
       Object.freeze(Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, v === null ? NaN : v])) as unknown as HistoryEntry),
     );
   }
+}
+
+/** Which weights the model holds at fit end (from the trainer's `weightsSource`) and their recorded validation RMSE. */
+function savedModelFigures(ctx: CallbackContext, rows: readonly HistoryEntry[]): SavedModelFigures {
+  const source = ctx.weightsSource;
+  if (!source) return { epoch: NaN, weights: 'unknown', validRmsePx: NaN };
+  const row = source.weights === 'partial' ? undefined : rows.find((r) => r.epoch === source.epoch);
+  return { epoch: source.epoch + 1, weights: source.weights, validRmsePx: row?.validRmsePx ?? NaN };
 }

@@ -38,36 +38,90 @@ export interface ScheduleOptions {
   readonly schedule: Schedule;
   /** Unique callback name; default `<variable>-schedule`. */
   readonly name?: string;
+  /**
+   * The number of epochs the schedule is planned over (its span): epoch `e` uses
+   * `schedule(min(e, span − 1), span)`, so past the span the schedule holds its last value.
+   * Default: the fit's `epochs` when the run starts (epoch 0), kept in the callback's state, so a
+   * run resumed with a larger `epochs` keeps the plan it started with (it does NOT stretch the
+   * schedule over the new length). Give it to re-plan explicitly.
+   */
+  readonly span?: number;
+}
+
+/** Saveable state of {@link ScheduleCallback}: the span the schedule was planned over. */
+interface ScheduleState {
+  readonly span?: number;
 }
 
 /**
  * Sets the learning rate or momentum at the start of every epoch from a schedule (a plain
- * function of the epoch, as in kfkd.py). Stateless: a resumed run continues at the same schedule
- * position because the value depends only on the epoch.
+ * function of the epoch, as in kfkd.py), planned over a fixed span of epochs.
  *
- * @throws {ConfigError} at the first epoch if the schedule yields an invalid value
- * (learning rate ≤ 0, momentum outside [0, 1)).
+ * Resume semantics: the span is fixed when the run starts (the `span` option, else the fit's
+ * `epochs` at epoch 0) and saved in checkpoints (`getState`), so a resumed run continues at the
+ * same schedule position, and a run resumed with a larger `epochs` holds the schedule's last value
+ * (e.g. the learning rate's `stop`) past the planned span instead of stretching the schedule over
+ * the new length (which would raise the learning rate again). A smaller `epochs` ends the run
+ * before the schedule does. An explicit `span` option wins over the saved one (re-planning).
+ *
+ * @example
+ * ```ts
+ * const lr = new ScheduleCallback({ variable: 'learningRate', schedule: linearSchedule(0.03, 0.0001), span: 30 });
+ * lr.valueAt(29, 40); // 0.0001 (the last planned epoch)
+ * lr.valueAt(35, 40); // 0.0001 (held past the span)
+ * ```
+ * @throws {ConfigError} in the constructor when `span` is not a positive integer; at an epoch
+ * start if the schedule yields an invalid value (learning rate ≤ 0, momentum outside [0, 1)).
  */
 export class ScheduleCallback implements TrainingCallback {
   readonly name: string;
   readonly order = CALLBACK_ORDER.schedule;
+  /** The span of the current run (set at fit start or restored from a checkpoint). */
+  private runSpan: number | undefined;
 
   constructor(private readonly options: ScheduleOptions) {
     if (options.variable !== 'learningRate' && options.variable !== 'momentum') {
       throw new ConfigError(`schedule variable must be 'learningRate' or 'momentum', got '${String(options.variable)}'`);
     }
+    if (options.span !== undefined && !(Number.isInteger(options.span) && options.span > 0)) {
+      throw new ConfigError(`schedule span must be a positive integer number of epochs, got ${options.span}`);
+    }
     this.name = options.name ?? `${options.variable}-schedule`;
   }
 
-  /** The value for `epoch` of `epochs`. */
+  /** The number of epochs the schedule is planned over (undefined before a fit started, without a `span` option). */
+  get span(): number | undefined {
+    return this.options.span ?? this.runSpan;
+  }
+
+  /**
+   * The value for 0-based `epoch` of a fit of `epochs` epochs: `schedule(min(epoch, span − 1), span)`
+   * with the planned span (default `epochs` when none is fixed yet).
+   */
   valueAt(epoch: number, epochs: number): number {
-    return this.options.schedule(epoch, epochs);
+    const span = this.span ?? epochs;
+    return this.options.schedule(Math.min(epoch, span - 1), span);
+  }
+
+  onFitStart(ctx: CallbackContext): void {
+    // A new run plans over its epochs; a resumed one keeps the span restored from its checkpoint
+    // (a checkpoint without one — written before spans were saved — plans over the fit's epochs).
+    if (ctx.epoch === 0 || this.runSpan === undefined) this.runSpan = ctx.epochs;
   }
 
   onEpochStart(ctx: CallbackContext): void {
     const v = this.valueAt(ctx.epoch, ctx.epochs);
     if (this.options.variable === 'learningRate') ctx.setLearningRate(v);
     else ctx.setMomentum(v);
+  }
+
+  getState(): ScheduleState {
+    return this.span !== undefined ? { span: this.span } : {};
+  }
+
+  setState(state: unknown): void {
+    const span = (state as ScheduleState | undefined)?.span;
+    this.runSpan = Number.isInteger(span) && (span as number) > 0 ? span : undefined;
   }
 }
 

@@ -12,7 +12,7 @@ import {
   rmsePixelsFromMse,
   type Clock,
 } from '@keypoints/core';
-import type { CallbackContext, TrainingCallback } from './callback.js';
+import type { CallbackContext, TrainingCallback, WeightsSource } from './callback.js';
 import { CallbackRunner } from './callback-runner.js';
 import { mergeCallbacks } from './callback-set.js';
 import { DEFAULT_CALLBACKS, REMOVED_CALLBACKS } from './tokens.js';
@@ -151,6 +151,8 @@ interface FitState {
   epoch: number;
   stopReason: string | undefined;
   lastLogs: EpochLogs | undefined;
+  /** Which weights the model holds (see `CallbackContext.weightsSource`). */
+  weightsSource: WeightsSource | undefined;
 }
 
 /**
@@ -297,6 +299,7 @@ export class Trainer {
       epoch: initialEpoch,
       stopReason: undefined,
       lastLogs: undefined,
+      weightsSource: { epoch: initialEpoch - 1, weights: 'last' },
     };
     const t0 = this.clock.now();
     try {
@@ -333,6 +336,7 @@ export class Trainer {
     f.emit({ type: 'epochStart', epoch: f.epoch });
     const learningRate = f.optimizer.currentLearningRate;
     const momentum = f.optimizer.currentMomentum;
+    f.weightsSource = { epoch: f.epoch, weights: 'partial' };
     const { lossSum, seen } = await this.trainBatches(f);
     if (f.signal.aborted) return false;
     const trainLoss = lossSum / Math.max(seen, 1);
@@ -349,6 +353,7 @@ export class Trainer {
     f.lastLogs = logs;
     const ended = f.epoch;
     f.epoch++;
+    f.weightsSource = { epoch: ended, weights: 'last' };
     // Callbacks see the 0-based index of the epoch that just ended.
     await f.runner.run('onEpochEnd', this.context(f, { logs }, ended));
     f.emit({ type: 'epochEnd', epoch: ended, logs });
@@ -446,11 +451,15 @@ export class Trainer {
         return f.stopReason;
       },
       getWeights: () => model.weights.map((w) => w.read().dataSync().slice() as Float32Array),
-      setWeights: (values) => {
+      get weightsSource() {
+        return f.weightsSource;
+      },
+      setWeights: (values, source) => {
         if (values.length !== model.weights.length) {
           throw new ConfigError(`setWeights: expected ${model.weights.length} arrays, got ${values.length}`);
         }
         tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(values[i], w.shape as number[]))));
+        f.weightsSource = source;
       },
       ...extra,
     };
