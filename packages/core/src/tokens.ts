@@ -20,3 +20,8 @@ export const LOGGER = Symbol.for('keypoints.Logger');
 export const TRAINER_OPTIONS = Symbol.for('keypoints.TrainerOptions');
 /** `Trainer`: the training loop. */
 export const TRAINER = Symbol.for('keypoints.Trainer');
+/**
+ * `FaceDetector` (many, `@injectAll`): face-detector plugins for photos (`keypoints predict`); the host
+ * picks one by name or the highest priority (`resolveFaceDetector`).
+ */
+export const FACE_DETECTORS = Symbol.for('keypoints.FaceDetectors');

@@ -18,6 +18,7 @@ export type { LandmarkRecord } from './landmark-csv.js';
 export {
   DEFAULT_CONVERT_CONCURRENCY,
   convertLandmarkImage,
+  cropFaceImage,
   convertLandmarkRecords,
   convertLandmarkFolder,
 } from './landmarks.converter.js';

@@ -104,6 +104,31 @@ export async function convertLandmarkImage(
   }
   const { keypoints, box } = landmarksToKaggleKeypoints(record.points, rule);
   const padded = box.left < 0 || box.top < 0 || box.left + box.side > width || box.top + box.side > height;
+  const pixels = await cropFaceImage(data, width, height, channels, box);
+  return { keypoints, pixels, box, padded };
+}
+
+/**
+ * Cut a square crop out of a decoded 8-bit image and resize it to 96 × 96 grayscale, exactly as the
+ * training faces were made: pixels outside the image repeat the nearest edge pixel, resize with
+ * sharp/libvips `lanczos3`, pixel-centre aligned (a source point `p` lands at
+ * `u = (p − left + 0.5) × 96 / side − 0.5`, see `toCropPixels`).
+ *
+ * @param data decoded image, row-major, `channels` bytes per pixel; only the first channel is read
+ *   (pass grayscale: sharp `.removeAlpha().greyscale()`).
+ * @param width image columns.
+ * @param height image rows.
+ * @param channels bytes per pixel (≥ 1).
+ * @param box the crop, source pixels (may extend past the image).
+ * @returns `[9216]` row-major 96 × 96 grayscale, 0..255.
+ */
+export async function cropFaceImage(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  box: CropBox,
+): Promise<Uint8Array> {
   const crop = cropWithEdgePadding(data, width, height, channels, box);
   const resized = await sharp(crop, { raw: { width: box.side, height: box.side, channels: 1 } })
     .resize(IMAGE_SIZE, IMAGE_SIZE, { kernel: 'lanczos3', fit: 'fill' })
@@ -112,7 +137,7 @@ export async function convertLandmarkImage(
   const pixels = new Uint8Array(IMAGE_PIXELS);
   const ch = resized.info.channels;
   for (let i = 0; i < IMAGE_PIXELS; i++) pixels[i] = resized.data[i * ch];
-  return { keypoints, pixels, box, padded };
+  return pixels;
 }
 
 /**
