@@ -82,6 +82,20 @@ describe('checkpoints: resume takes the newest complete and verified one (issue 
     latest.model.dispose();
   });
 
+  it('keeps best when a kill hit between the two renames of its swap (restores it from the leftovers)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kp-best-'));
+    await train(dir, 3);
+    const bestEpochs = (await verifyCheckpoint(join(dir, 'best'))).epochsCompleted;
+    // Between the renames: best moved aside, the new one still in its temporary folder.
+    await rename(join(dir, 'best'), join(dir, '.best.old-77-abcd'));
+    await cp(join(dir, '.best.old-77-abcd'), join(dir, '.best.tmp-Q1w2e3'), { recursive: true });
+    const latest = await loadLatestCheckpoint(dir);
+    expect(latest.state.epochsCompleted).toBe(3);
+    expect((await readdir(dir)).sort()).toEqual(['best', 'last', 'previous']);
+    expect((await verifyCheckpoint(join(dir, 'best'))).epochsCompleted).toBe(bestEpochs);
+    latest.model.dispose();
+  });
+
   it('takes a complete temporary folder (killed after the write, before the swap) when it is the newest', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kp-tmp-'));
     await train(dir, 3);

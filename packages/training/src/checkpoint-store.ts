@@ -355,8 +355,10 @@ export interface LatestCheckpoint extends LoadedCheckpoint {
  * the most completed epochs wins (at equal epochs: `last`, `previous`, `best`, then leftovers). A
  * damaged one is reported through `warn` with its folder and file, then skipped; if reading the
  * winner fails, the next one is tried. Checkpoints written before manifests existed are used only
- * when no verified one exists (with a warning). Then the crash leftovers and the damaged
- * checkpoints are removed; a winner that was a leftover is first renamed to `last`.
+ * when no verified one exists (with a warning). Then it cleans up: a complete leftover of a kept
+ * name (e.g. `.best.tmp-*` killed before its swap, `.best.old-*` killed between the renames)
+ * replaces a missing, damaged or older folder of that name; the other leftovers and the damaged
+ * checkpoints are removed.
  *
  * @param checkpointsDir e.g. `runs/net1/checkpoints`.
  * @returns the loaded checkpoint (its `dir` is where it now lies) and what was found.
@@ -403,19 +405,30 @@ export async function loadLatestCheckpoint(checkpointsDir: string, options: Load
     if (damaged.length > 0) throw damaged[0];
     throw new DataNotFoundError(`${root}: no checkpoint (no last/ or best/ with a manifest.json); was the run started with checkpoints?`);
   }
-  // Clean up: promote a leftover winner to `last`, then remove leftovers and damaged folders.
-  let dir = loaded.dir;
-  if (rank(nameOf(dir)) === KEPT.length) {
-    const last = join(root, 'last');
-    await rm(last, { recursive: true, force: true });
-    await rename(dir, last);
-    dir = last;
-  }
+  // Clean up. Per kept name (last, previous, best): a complete leftover of it (`.best.tmp-*` killed
+  // before its swap, `.best.old-*` between the renames) replaces a missing, damaged or older folder
+  // of that name; every other leftover and every damaged folder is removed.
   const removed: string[] = [];
+  const promoted = new Set<string>();
+  const usable = good.filter((g) => !damaged.some((d) => d.dir === g.dir));
+  let dir = loaded.dir;
+  for (const kept of KEPT) {
+    const target = join(root, kept);
+    const own = usable.find((g) => g.dir === target);
+    const promote = usable
+      .filter((g) => nameOf(g.dir) !== kept && new RegExp(`^\\.?${kept}\\.(tmp|old)-`).test(nameOf(g.dir)))
+      .sort(order)[0];
+    if (promote !== undefined && (own === undefined || promote.epochsCompleted > own.epochsCompleted)) {
+      await rm(target, { recursive: true, force: true });
+      await rename(promote.dir, target);
+      if (dir === promote.dir) dir = target;
+      promoted.add(target);
+    }
+  }
   for (const name of names) {
     const path = join(root, name);
     const isDamaged = damaged.some((d) => d.dir === path);
-    if (path !== dir && existsSync(path) && (LEFTOVER.test(name) || isDamaged)) {
+    if (path !== dir && !promoted.has(path) && existsSync(path) && (LEFTOVER.test(name) || isDamaged)) {
       await rm(path, { recursive: true, force: true });
       removed.push(path);
     }
