@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendRegistry, container } from '@keypoints/core';
-import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, runSummaryLines, type TrainResult } from '@keypoints/pipeline';
+import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, versusBaseline } from '@keypoints/pipeline';
 import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
 import { addSubmitCommand } from './commands/submit.command.js';
+import { addPredictCommand } from './commands/predict.command.js';
 import type { TrainResult as RunResult, TrainRunOptions } from '@keypoints/pipeline';
 import { EXIT, reportFailure } from './exit.js';
 import { onInterrupt, resumeCommand, type Interrupt } from './interrupt.js';
@@ -224,14 +225,17 @@ export function buildProgram(): Command {
     });
 
   addSubmitCommand(program, backends);
+  addPredictCommand(program, backends);
   addTrainSpecialistsCommand(program, backends);
   return program;
 }
 
-/** The end-of-run summary: the saved model's validation RMSE first (see `runSummaryLines`), then train time. */
-function printSummary(runDir: string, m: TrainResult['metrics']): void {
+function printSummary(runDir: string, m: { finalValidRmsePx: number; bestValidRmsePx: number; bestEpoch: number; baselineValidRmsePx: number; improvementOverBaseline: number; trainSeconds: number; backend: string }): void {
   console.log(`\nrun: ${runDir}`);
-  for (const line of runSummaryLines(m)) console.log(line);
+  console.log(`final validation RMSE: ${m.finalValidRmsePx.toFixed(3)} px (best ${m.bestValidRmsePx.toFixed(3)} px at epoch ${m.bestEpoch})`);
+  console.log(
+    `mean-shape baseline:   ${m.baselineValidRmsePx.toFixed(3)} px  → ${versusBaseline(m.improvementOverBaseline)}`,
+  );
   console.log(`train time: ${m.trainSeconds.toFixed(1)} s on ${m.backend}`);
 }
 
