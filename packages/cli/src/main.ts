@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendRegistry, container } from '@keypoints/core';
-import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, versusBaseline } from '@keypoints/pipeline';
+import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, runSummaryLines, type TrainResult } from '@keypoints/pipeline';
 import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
 import { addSubmitCommand } from './commands/submit.command.js';
 import { addPredictCommand } from './commands/predict.command.js';
@@ -230,12 +230,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-function printSummary(runDir: string, m: { finalValidRmsePx: number; bestValidRmsePx: number; bestEpoch: number; baselineValidRmsePx: number; improvementOverBaseline: number; trainSeconds: number; backend: string }): void {
+/** The end-of-run summary: the saved model's validation RMSE first (see `runSummaryLines`), then train time. */
+function printSummary(runDir: string, m: TrainResult['metrics']): void {
   console.log(`\nrun: ${runDir}`);
-  console.log(`final validation RMSE: ${m.finalValidRmsePx.toFixed(3)} px (best ${m.bestValidRmsePx.toFixed(3)} px at epoch ${m.bestEpoch})`);
-  console.log(
-    `mean-shape baseline:   ${m.baselineValidRmsePx.toFixed(3)} px  → ${versusBaseline(m.improvementOverBaseline)}`,
-  );
+  for (const line of runSummaryLines(m)) console.log(line);
   console.log(`train time: ${m.trainSeconds.toFixed(1)} s on ${m.backend}`);
 }
 
