@@ -29,8 +29,11 @@ const program = new Command('experiment')
       ...(o.data ? { data: o.data } : {}),
       ...(o.out ? { out: o.out } : {}),
     });
-    console.log(`\n${e.name}: final validation RMSE ${metrics.finalValidRmsePx.toFixed(3)} px ` +
-      `(best ${metrics.bestValidRmsePx.toFixed(3)} px at epoch ${metrics.bestEpoch}); ` +
+    // The saved model's figure first (early stopping: the restored best epoch's), then the last epoch's.
+    const saved = metrics.savedModel;
+    console.log(`\n${e.name}: saved model's validation RMSE ${(metrics.validRmsePx ?? metrics.finalValidRmsePx).toFixed(3)} px ` +
+      `(${saved?.weights === 'best' ? `best weights, epoch ${saved.epoch}` : `epoch ${saved?.epoch ?? metrics.epochs}`}); ` +
+      `last epoch ${metrics.finalValidRmsePx.toFixed(3)} px (best ${metrics.bestValidRmsePx.toFixed(3)} px at epoch ${metrics.bestEpoch}); ` +
       `mean-shape baseline ${metrics.baselineValidRmsePx.toFixed(3)} px (${versusBaseline(metrics.improvementOverBaseline)}); ` +
       `${metrics.trainSeconds.toFixed(0)} s on ${metrics.backend}; written to ${runDir}`);
   });

@@ -11,7 +11,12 @@ export { SPECIALISTS_MANIFEST } from './specialists-manifest.js';
 /** The embedded default training set (converted YouTube-Faces sample, `@keypoints/sample-data`). */
 export const DEFAULT_TRAINING_DATA: string = SAMPLE_TRAINING_CSV;
 
-const range = z.object({ start: z.number(), stop: z.number() }).strict();
+/**
+ * A linear schedule `start → stop`, planned over `epochs` epochs (default: the run's `epochs`).
+ * `epochs` is pinned in `config.json` when a run is resumed: a schedule keeps the span it was
+ * planned over and holds `stop` past it (see `ScheduleCallback`).
+ */
+const range = z.object({ start: z.number(), stop: z.number(), epochs: z.number().int().positive().optional() }).strict();
 
 /**
  * A training run's settings (written to `config.json` in the run directory). Every field has a
@@ -33,9 +38,12 @@ export const TrainConfigSchema = z
     learningRate: z.number().positive().default(0.01),
     /** Initial momentum. */
     momentum: z.number().min(0).lt(1).default(0.9),
-    /** Linear learning-rate schedule over the run's epochs (Nouri's AdjustVariable), e.g. 0.03 → 0.0001. */
+    /**
+     * Linear learning-rate schedule over the run's epochs (Nouri's AdjustVariable), e.g. 0.03 → 0.0001;
+     * with `epochs`, over that many (then it holds `stop`).
+     */
     learningRateSchedule: range.optional(),
-    /** Linear momentum schedule, e.g. 0.9 → 0.999. */
+    /** Linear momentum schedule, e.g. 0.9 → 0.999 (`epochs`: as for `learningRateSchedule`). */
     momentumSchedule: range.optional(),
     /** Flip half of each training batch (net3, net5+). */
     flip: z.boolean().default(false),

@@ -21,16 +21,20 @@ export const SPECIALIST_PATIENCE = 200;
  * The control-plane callbacks a config asks for: `nan-guard`, then `learningRate-schedule` /
  * `momentum-schedule` (when the config has schedules) and `early-stopping` (with `patience`, or
  * 200 for a specialist).
+ *
+ * A schedule is planned over its `epochs` (pinned when a run is resumed) or else the run's
+ * `epochs`, and holds its `stop` value past that span — so resuming with a larger `epochs` trains
+ * the extra epochs at the final learning rate / momentum instead of re-stretching the schedule.
  */
 export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   const out: TrainingCallback[] = [new NanGuardCallback()];
   if (config.learningRateSchedule) {
-    const { start, stop } = config.learningRateSchedule;
-    out.push(new ScheduleCallback({ variable: 'learningRate', schedule: linearSchedule(start, stop) }));
+    const { start, stop, epochs = config.epochs } = config.learningRateSchedule;
+    out.push(new ScheduleCallback({ variable: 'learningRate', schedule: linearSchedule(start, stop), span: epochs }));
   }
   if (config.momentumSchedule) {
-    const { start, stop } = config.momentumSchedule;
-    out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop) }));
+    const { start, stop, epochs = config.epochs } = config.momentumSchedule;
+    out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop), span: epochs }));
   }
   const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
   if (patience) out.push(new EarlyStoppingCallback({ patience }));

@@ -17,6 +17,7 @@ export type { LearningCurveOptions } from './learning-curve.callback.js';
 export { loadCallbackPlugin, importCallbackPlugin, callbacksFromPlugin } from './callback-plugin.loader.js';
 export type { LoadCallbackPluginOptions } from './callback-plugin.loader.js';
 export { meanShape, meanShapeMse, versusBaseline } from './baseline.js';
+export { savedModelFigures, runSummaryLines } from './run-figures.js';
 export { trainRun, resumeRun } from './train.js';
 export { InterruptCallback, INTERRUPTED_STATUS } from './interrupt.callback.js';
 export type { TrainResult, TrainRunOptions, ResumeOverrides, NewRunConfig } from './train.js';

@@ -32,6 +32,8 @@ import { callbacksFromPlugin, importCallbackPlugin } from './callback-plugin.loa
 import { TrainConfigSchema, type ModelPreset, type TrainConfig, type TrainConfigInput } from './config.js';
 import { runCallbacksOf } from './default-callbacks.js';
 import { InterruptCallback } from './interrupt.callback.js';
+import { savedModelFigures } from './run-figures.js';
+import { plannedSchedules } from './schedule-plan.js';
 import { resolveTrainConfig } from './presets.js';
 import { keypointSetOf, readRunConfig } from './run-config.js';
 import { augmentationsOf, loadRunData, type RunData } from './run-data.js';
@@ -50,7 +52,10 @@ export type NewRunConfig = Omit<TrainConfigInput, 'model' | 'dense'> & {
 
 /** What {@link resumeRun} may change from the saved config (everything else is the run's). */
 export interface ResumeOverrides {
-  /** New maximum number of epochs (e.g. to train longer). */
+  /**
+   * New maximum number of epochs (e.g. to train longer). The schedules are not re-planned: they
+   * keep the span they were planned over and hold their last value past it.
+   */
   readonly epochs?: number;
   /** Another backend (`wasm`, `cpu`, `node`, `node-gpu`). */
   readonly backend?: string;
@@ -121,15 +126,20 @@ export async function trainRun(input: NewRunConfig, options: TrainRunOptions = {
 /**
  * Continue the run in `runDir` from its last checkpoint (`checkpoints/last`): its `config.json`
  * is used as is, except `overrides.epochs` / `overrides.backend`. The history has every epoch,
- * before and after the restart.
+ * before and after the restart. The linear schedules keep the span they were planned over (see
+ * `plannedSchedules`): with a larger `epochs` the extra epochs hold the schedules' last values, and
+ * the logger says so.
  *
  * @throws {DataNotFoundError} when `runDir` has no config.json or no checkpoint.
  */
 export async function resumeRun(runDir: string, overrides: ResumeOverrides = {}, options: TrainRunOptions = {}): Promise<TrainResult> {
   const dir = resolve(runDir);
   const saved = await readRunConfig(dir);
+  // Schedules keep the span they were planned over (pinned in config.json) and hold their last value past it.
+  const { schedules, message } = plannedSchedules(saved, overrides.epochs);
+  if (message) (options.logger ?? consoleLogger).info(message);
   const config = validated(
-    TrainConfigSchema.safeParse({ ...saved, epochs: overrides.epochs ?? saved.epochs, backend: overrides.backend ?? saved.backend, out: dir }),
+    TrainConfigSchema.safeParse({ ...saved, ...schedules, epochs: overrides.epochs ?? saved.epochs, backend: overrides.backend ?? saved.backend, out: dir }),
   );
   return executeRun({ config, resumeFrom: dir, specialistEpochs: false }, options);
 }
@@ -219,29 +229,35 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
 
   await mkdir(runDir, { recursive: true });
   await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ ...config, name }, null, 2) + '\n');
-  const metricsOf = (fit: FitSummary): RunMetrics => ({
-    model: name,
-    modelName: describeModel(config),
-    keypoints: set.name,
-    columns: set.columns,
-    ...(config.pretrained ? { pretrained: config.pretrained } : {}),
-    parameters: fit.parameters,
-    epochs: fit.epochs,
-    finalValidRmsePx: fit.finalValidRmsePx,
-    bestValidRmsePx: fit.bestValidRmsePx,
-    bestEpoch: fit.bestEpoch,
-    finalTrainRmsePx: fit.finalTrainRmsePx,
-    baselineValidRmsePx,
-    improvementOverBaseline: fit.epochs > 0 ? 1 - fit.finalValidRmsePx / baselineValidRmsePx : NaN,
-    trainCount: data.train.count,
-    validationCount: data.validation.count,
-    backend,
-    trainSeconds: fit.trainSeconds,
-    status: fit.status,
-    ...(fit.stopReason ? { stopReason: fit.stopReason } : {}),
-    data: config.data,
-    splitGroupedBy: data.groupedBy,
-  });
+  const metricsOf = async (fit: FitSummary): Promise<RunMetrics> => {
+    // The headline describes the saved model (early stopping: the restored best epoch).
+    const savedModel = await savedModelFigures(fit, model, data.validation);
+    return {
+      model: name,
+      modelName: describeModel(config),
+      keypoints: set.name,
+      columns: set.columns,
+      ...(config.pretrained ? { pretrained: config.pretrained } : {}),
+      parameters: fit.parameters,
+      epochs: fit.epochs,
+      validRmsePx: savedModel.validRmsePx,
+      savedModel,
+      finalValidRmsePx: fit.finalValidRmsePx,
+      bestValidRmsePx: fit.bestValidRmsePx,
+      bestEpoch: fit.bestEpoch,
+      finalTrainRmsePx: fit.finalTrainRmsePx,
+      baselineValidRmsePx,
+      improvementOverBaseline: fit.epochs > 0 ? 1 - savedModel.validRmsePx / baselineValidRmsePx : NaN,
+      trainCount: data.train.count,
+      validationCount: data.validation.count,
+      backend,
+      trainSeconds: fit.trainSeconds,
+      status: fit.status,
+      ...(fit.stopReason ? { stopReason: fit.stopReason } : {}),
+      data: config.data,
+      splitGroupedBy: data.groupedBy,
+    };
+  };
   const plugins: TrainingCallback[] = [];
   for (const [specifier, factory] of factories) {
     plugins.push(...(await callbacksFromPlugin(specifier, factory, { runDir, config: Object.freeze({ ...config, name }), logger })));
