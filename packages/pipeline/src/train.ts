@@ -14,7 +14,7 @@ import {
 import { BatchIterator } from '@keypoints/data';
 import { loadModel, specialistMaxEpochs } from '@keypoints/models';
 import {
-  loadCheckpoint,
+  loadLatestCheckpoint,
   registerTraining,
   type CallbackPluginFactory,
   type FitEndEvent,
@@ -124,13 +124,16 @@ export async function trainRun(input: NewRunConfig, options: TrainRunOptions = {
 }
 
 /**
- * Continue the run in `runDir` from its last checkpoint (`checkpoints/last`): its `config.json`
+ * Continue the run in `runDir` from its newest complete and verified checkpoint (`checkpoints/last`,
+ * else `previous`, `best` or a crash leftover; see `loadLatestCheckpoint`): its `config.json`
  * is used as is, except `overrides.epochs` / `overrides.backend`. The history has every epoch,
  * before and after the restart. The linear schedules keep the span they were planned over (see
  * `plannedSchedules`): with a larger `epochs` the extra epochs hold the schedules' last values, and
  * the logger says so.
  *
- * @throws {DataNotFoundError} when `runDir` has no config.json or no checkpoint.
+ * @throws {DataNotFoundError} when `runDir` has no config.json or no checkpoint;
+ * `CheckpointDamagedError` (code `MODEL_IO`, one line naming the folder and file) when every
+ * checkpoint is damaged.
  */
 export async function resumeRun(runDir: string, overrides: ResumeOverrides = {}, options: TrainRunOptions = {}): Promise<TrainResult> {
   const dir = resolve(runDir);
@@ -147,7 +150,7 @@ export async function resumeRun(runDir: string, overrides: ResumeOverrides = {},
 /** A validated config with its run name and absolute run directory. */
 interface RunPlan {
   readonly config: TrainConfig;
-  /** Continue from `<dir>/checkpoints/last`. */
+  /** Continue from the newest verified checkpoint in `<dir>/checkpoints/`. */
   readonly resumeFrom?: string;
   /** A specialist without explicit epochs gets kfkd.py's `round(4e6 / rows)`. */
   readonly specialistEpochs: boolean;
@@ -309,7 +312,9 @@ async function startingModel(
   logger: Logger,
 ): Promise<{ model: tf.LayersModel; resume?: TrainingState }> {
   if (resumeFrom) {
-    const checkpoint = await loadCheckpoint(join(resumeFrom, 'checkpoints', 'last'));
+    // The newest complete and verified checkpoint (last, previous, best or a crash leftover);
+    // damaged ones are warned about (folder and file) and skipped, leftovers removed.
+    const checkpoint = await loadLatestCheckpoint(join(resumeFrom, 'checkpoints'), { warn: (m) => logger.warn(m) });
     logger.info(`resuming ${resumeFrom} after epoch ${checkpoint.state.epochsCompleted} (checkpoint ${checkpoint.dir})`);
     return { model: checkpoint.model, resume: checkpoint.state };
   }
