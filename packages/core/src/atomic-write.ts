@@ -5,7 +5,7 @@
  * from `@keypoints/core/node`, not from the browser-safe `@keypoints/core`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -97,6 +97,17 @@ async function writeAll(handle: FileHandle, data: AtomicFileData, transform: Nod
   else await pipeline(source, transform, sink);
 }
 
+/** The mode a new folder asks for before the umask (`mkdir`'s default). */
+const DIR_MODE = 0o777;
+
+/**
+ * The process's file-mode creation mask (e.g. 0o022), read with `process.umask()`
+ * and no argument (allowed in worker threads, unlike setting it).
+ */
+function currentUmask(): number {
+  return process.umask();
+}
+
 /**
  * Replace the folder `target` with a new one, atomically: `fill` writes the new content into a
  * fresh temporary sibling folder (`.<name>.tmp-XXXXXX`); every file and folder in it is then
@@ -128,6 +139,9 @@ export async function replaceDirAtomic<T>(target: string, fill: (dir: string) =>
   const parent = dirname(dest);
   await mkdir(parent, { recursive: true });
   const tmp = await mkdtemp(join(parent, `.${basename(dest)}.tmp-`));
+  // mkdtemp makes the folder 0700; the result must read like a folder made by mkdir (0755 with
+  // the usual umask 022), or a web server running as another user cannot serve a saved model.
+  await chmod(tmp, DIR_MODE & ~currentUmask());
   let backup: string | undefined;
   try {
     const result = await fill(tmp);

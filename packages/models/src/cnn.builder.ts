@@ -45,9 +45,10 @@ export interface CnnConfig {
   /**
    * Seed of the Glorot-uniform kernel initialisers: the same seed gives the same weights. The `i`-th
    * layer with weights (1-based: `conv1`, `conv2`, `conv3`, `hidden4`, `hidden5`, `output`) is seeded
-   * with `seed + i − 1`. Default: unseeded (different every build). Dropout masks are never seeded
-   * (a seeded tfjs dropout layer draws the **same** mask at every step); they come from
-   * {@link KeypointsDropout}'s own per-process stream.
+   * with `seed + i − 1`. Default: unseeded (different every build). The dropout layers get the same
+   * seed: each draws its own mask stream from (seed, layer name), a new mask at every step (unlike a
+   * seeded tfjs dropout layer, which draws the **same** mask at every step); see
+   * {@link KeypointsDropout} and `reseedDropout`. Unseeded, masks come from a per-process stream.
    */
   readonly seed?: number;
   /** Model name. Default `'cnn'`. */
@@ -120,7 +121,7 @@ export function buildCnn(config: CnnConfig = {}): tf.Sequential {
     tf.initializers.glorotUniform(seed === undefined ? {} : { seed: seed + layer - 1 });
   const layers: tf.layers.Layer[] = [];
   const addDropout = (index: number, rate: number) => {
-    if (rate > 0) layers.push(new KeypointsDropout({ name: `dropout${index}`, rate }));
+    if (rate > 0) layers.push(new KeypointsDropout({ name: `dropout${index}`, rate, ...(seed !== undefined ? { seed } : {}) }));
   };
   const convs: Array<[number, number]> = [
     [32, 3],

@@ -8,5 +8,5 @@ export { buildCnn, copyWeightsExceptOutput, cnnModelName, NOURI_DROPOUT, CNN_WEI
 export type { CnnConfig, CnnDropout, CnnRunNaming } from './cnn.builder.js';
 export { buildSpecialist, specialistMaxEpochs } from './specialist.builder.js';
 export type { SpecialistConfig } from './specialist.builder.js';
-export { KeypointsDropout, dropoutMultiplier } from './dropout.layer.js';
+export { KeypointsDropout, dropoutMultiplier, dropoutStreamState, reseedDropout } from './dropout.layer.js';
 export type { KeypointsDropoutArgs } from './dropout.layer.js';

@@ -11,6 +11,7 @@ import {
 } from '@keypoints/training';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
+import { DropoutSeedCallback } from './dropout-seed.callback.js';
 import { LearningCurveCallback } from './learning-curve.callback.js';
 import { ProgressCallback } from './progress.callback.js';
 
@@ -38,6 +39,7 @@ export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   }
   const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
   if (patience) out.push(new EarlyStoppingCallback({ patience }));
+  if (config.dropout) out.push(new DropoutSeedCallback());
   return out;
 }
 
@@ -60,6 +62,7 @@ export interface RunCallbackOptions {
  * | `nan-guard` | 150 | fails the fit on a NaN / infinite loss |
  * | `learningRate-schedule`, `momentum-schedule` | 100 | the config's linear schedules |
  * | `early-stopping` | 200 | the config's patience (specialists: 200) |
+ * | `dropout-seed` | 100 | with dropout: seeded masks per epoch (reproducible, also across resume) |
  * | `history` | 700 | epoch rows (kept in checkpoints) |
  * | `checkpoint` | 800 | `<runDir>/checkpoints/{last,best}` |
  * | `run-directory` | 750 | `history.json`, `history.csv`, `model/`, `metrics.json` at fit end |

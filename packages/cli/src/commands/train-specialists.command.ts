@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { EXIT } from '../exit.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -65,6 +66,12 @@ export function addTrainSpecialistsCommand(program: Command, backends: readonly 
         signal: controller.signal,
       });
       console.log('\n' + formatSpecialistsSummary(manifest, o.manifest === false ? undefined : manifestPath));
+      if (controller.signal.aborted) {
+        // Ctrl-C: exit status 130, like `train` (see EXIT in exit.ts).
+        console.error(`keypoints: interrupted${failed.length > 0 ? `; not completed: ${failed.join(', ')}` : ''}`);
+        process.exitCode = EXIT.SIGINT;
+        return;
+      }
       if (failed.length > 0) {
         console.error(`keypoints: ${failed.length} specialist(s) did not complete: ${failed.join(', ')}`);
         process.exitCode = 1;
