@@ -57,11 +57,12 @@ describe('keypoints train --callback <module>', () => {
     for (const f of ['config.json', 'history.csv', 'learning-curve.svg', 'metrics.json', 'model/model.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(Object.keys(metrics)).toEqual([
-      'model', 'modelName', 'keypoints', 'columns', 'parameters', 'epochs', 'finalValidRmsePx', 'bestValidRmsePx', 'bestEpoch',
+      'model', 'modelName', 'keypoints', 'columns', 'parameters', 'epochs', 'validRmsePx', 'savedModel', 'finalValidRmsePx', 'bestValidRmsePx', 'bestEpoch',
       'finalTrainRmsePx', 'baselineValidRmsePx', 'improvementOverBaseline', 'trainCount', 'validationCount', 'backend',
       'trainSeconds', 'status', 'data', 'splitGroupedBy',
     ]);
     expect(metrics.finalValidRmsePx).toBeCloseTo(history[1].validRmsePx, 10);
+    expect(metrics.savedModel).toEqual({ epoch: 2, weights: 'last', validRmsePx: metrics.finalValidRmsePx });
     expect(metrics.trainCount + metrics.validationCount).toBe(64);
   });
 
