@@ -3,7 +3,7 @@
  * measure its detection rate:
  *
  *   npx tsx --conditions=@keypoints/source packages/inference/src/calibrate-detector-script.ts \
- *     [--detector @keypoints/detector-face-api] [--options '{"padding":0.25}'] [--split training|test] \
+ *     [--detector @keypoints/detector-face-api] [--options '{"padding":0.5}'] [--split training|test] \
  *     [--limit N] [--backend wasm] [--data <shared/data>]
  *
  * `--detector` is a module whose default export is a detector factory `(options) => FaceDetector`;

@@ -4,15 +4,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FACE_DETECTORS, container, isKeypointsError, resolveBackend, resolveFaceDetector, type FaceDetector, type RgbImage } from '@keypoints/core';
 import { registerWasmBackend } from '@keypoints/backend-wasm';
 import { sharedData } from '@keypoints/test-support';
-import { FACE_API_CROP_RULES, createFaceApiDetector, registerFaceApiDetector } from './face-api.detector.js';
+import { DEFAULT_PADDING, DEFAULT_RETRY_PADDING, FACE_API_CROP_RULES, createFaceApiDetector, registerFaceApiDetector } from './face-api.detector.js';
 
 /** Photos tried: 20 spread evenly over the P1 test rows sorted by file name. */
 const PHOTOS = 20;
 /**
  * Lower bound on the share of those 20 photos where the labelled face is found with the default padding,
- * measured with the tiny detector (416, min score 0.3, padding 0.25): 18/20; one photo of slack.
+ * measured with the tiny detector (416, min score 0.3, padding 0.5, retry 1): 20/20 (16/20 without padding;
+ * 19/20 with padding 0.5 and no retry); one photo of slack.
  */
-const MIN_RATE_PADDED = 0.85;
+const MIN_RATE_PADDED = 0.95;
 
 describe('face-api detector options', () => {
   it('invalid options fail in the factory; the plugin registers under FACE_DETECTORS', () => {
@@ -77,10 +78,10 @@ describe.skipIf(!shared.available)('face-api detector on real P1 test photos (wa
 
   it(`finds the labelled face on ≥ ${MIN_RATE_PADDED * 100} % of ${PHOTOS} photos with the default padding (and reports the rate without)`, async () => {
     const padded = createFaceApiDetector();
-    const plain = createFaceApiDetector({ padding: 0 });
+    const plain = createFaceApiDetector({ padding: 0, retryPadding: null });
     const withPadding = await rate(padded, photos);
     const without = await rate(plain, photos);
-    console.info(`face-api tiny on ${PHOTOS} P1 test photos: ${(withPadding * 100).toFixed(0)} % with padding 0.25, ${(without * 100).toFixed(0)} % without`);
+    console.info(`face-api tiny on ${PHOTOS} P1 test photos: ${(withPadding * 100).toFixed(0)} % with padding ${DEFAULT_PADDING} (retry ${DEFAULT_RETRY_PADDING}), ${(without * 100).toFixed(0)} % without`);
     expect(withPadding).toBeGreaterThanOrEqual(MIN_RATE_PADDED);
     expect(withPadding).toBeGreaterThanOrEqual(without);
     padded.dispose?.();

@@ -10,6 +10,7 @@ export {
   FACE_API_CROP_RULES,
   DEFAULT_MIN_SCORE,
   DEFAULT_PADDING,
+  DEFAULT_RETRY_PADDING,
 } from './face-api.detector.js';
 export type { FaceApiDetectorOptions, FaceApiModel } from './face-api.detector.js';
 export { default } from './face-api.detector.js';

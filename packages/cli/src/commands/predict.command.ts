@@ -40,7 +40,7 @@ export function addPredictCommand(program: Command, backends: readonly string[])
     )
     .addOption(new Option('--detector <model>', "face-api detector: tiny face detector or SSD MobileNet v1").choices(['tiny', 'ssd']).default('tiny'))
     .option('--min-score <s>', 'minimum detector score (default 0.3)', unitInterval('--min-score'))
-    .option('--padding <f>', 'border added around the photo before detection, fraction of its larger side (default 0.25)', unitInterval('--padding', 2))
+    .option('--padding <f>', 'border added around the photo before detection, fraction of its larger side (default 0.5)', unitInterval('--padding', 2))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backends))
     .action(
       async (
