@@ -83,7 +83,7 @@ describe('@keypoints/nx-plugin createNodes', () => {
       expect(t[e.name].metadata?.description).toContain(e.description);
     }
     const groups = SPECIALIST_KEYPOINT_SETS.map((s) => s.name);
-    expect(t.specialists).toMatchObject({ dependsOn: ['net6'], options: { script: 'packages/experiments/src/specialists.ts', pretrained: 'runs/net6', out: 'runs/specialists' } });
+    expect(t.specialists).toMatchObject({ dependsOn: ['net6'], options: { script: 'packages/cli/src/main.ts', args: ['train-specialists'], pretrained: 'runs/net6', out: 'runs/specialists' } });
     for (const g of groups) {
       const name = `specialist-${g.replace(/_/g, '-')}`;
       expect(t[name], name).toMatchObject({ dependsOn: ['net6'], options: { only: g, manifest: false, pretrained: 'runs/net6' }, outputs: [`{options.out}/${g}`] });
@@ -151,7 +151,7 @@ describe('experiment hasher', () => {
     writeFileSync(join(run, 'config.json'), JSON.stringify({ model: 'net6', data }));
     writeFileSync(join(run, 'model', 'model.json'), '{"format":"layers-model"}');
     writeFileSync(join(run, 'model', 'weights.bin'), Buffer.from([1, 2, 3, 4]));
-    const ctx = context({ script: 'packages/experiments/src/specialists.ts', pretrained: 'runs/net6', out: 'runs/specialists' });
+    const ctx = context({ script: 'packages/cli/src/main.ts', args: ['train-specialists'], pretrained: 'runs/net6', out: 'runs/specialists' });
     const hash = async () => (await experimentHasher(task({ pretrained: relative(ROOT, run) }), ctx)).value;
     const first = await hash();
     expect(await hash()).toBe(first);

@@ -113,8 +113,12 @@ function experimentTargets(catalog) {
   }
 
   const groups = catalog.specialists;
-  const specialists = { script: 'packages/experiments/src/specialists.ts', pretrained: SPECIALISTS_PRETRAINED, out: SPECIALISTS_OUT };
+  // The specialists are the CLI's `train-specialists` command run from the sources (a tool the target
+  // calls, not a code dependency of the experiments app): one definition of its options and exit codes.
+  const specialists = { script: 'packages/cli/src/main.ts', args: ['train-specialists'], pretrained: SPECIALISTS_PRETRAINED, out: SPECIALISTS_OUT };
+  const specialistInputs = [...EXPERIMENT_INPUTS, '{workspaceRoot}/packages/cli/src/**/*.ts', '!{workspaceRoot}/packages/cli/src/**/*.test.ts'];
   targets.specialists = experiment({
+    inputs: specialistInputs,
     dependsOn: ['net6'],
     options: { ...specialists },
     metadata: {
@@ -123,6 +127,7 @@ function experimentTargets(catalog) {
   });
   for (const g of groups) {
     targets[specialistTarget(g)] = experiment({
+      inputs: specialistInputs,
       dependsOn: ['net6'],
       options: { ...specialists, only: g, manifest: false },
       outputs: [`{options.out}/${g}`],
@@ -132,6 +137,7 @@ function experimentTargets(catalog) {
     });
   }
   targets['specialists-manifest'] = experiment({
+    inputs: specialistInputs,
     dependsOn: groups.map(specialistTarget),
     // The manifest is made of the specialists' run directories: hash what it reads of them.
     options: { ...specialists, manifestOnly: true, runInputs: groups.flatMap((g) => [`{options.out}/${g}/metrics.json`, `{options.out}/${g}/config.json`]) },
