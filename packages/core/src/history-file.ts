@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import type { EpochLogs } from './epoch-logs.js';
 import { DataFormatError, DataNotFoundError } from './errors.js';
 
 /**
@@ -10,15 +11,8 @@ import { DataFormatError, DataNotFoundError } from './errors.js';
  * One epoch of a run (structurally the training package's `HistoryEntry`): 0-based `epoch`,
  * losses in normalized MSE, RMSE in pixels, `durationMs` in milliseconds.
  */
-export interface HistoryRow {
+export interface HistoryRow extends EpochLogs {
   readonly epoch: number;
-  readonly trainLoss: number;
-  readonly trainRmsePx: number;
-  readonly validLoss: number;
-  readonly validRmsePx: number;
-  readonly learningRate: number;
-  readonly momentum: number;
-  readonly durationMs: number;
 }
 
 /** The columns of `history.csv`, in order. */

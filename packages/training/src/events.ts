@@ -4,23 +4,10 @@
  * (`epochEnd` ↔ `onEpochEnd`).
  */
 
-/** Per-epoch figures. Losses are MSE in normalized units; RMSE is in pixels (`sqrt(mse) × 48`). */
-export interface EpochLogs {
-  /** Mean training loss over the epoch's batches (MSE, normalized units, weighted by batch size). */
-  readonly trainLoss: number;
-  /** Training RMSE in pixels, `sqrt(trainLoss) × 48` (with dropout active, as in Nouri 2014). */
-  readonly trainRmsePx: number;
-  /** Validation loss (MSE, normalized units); `NaN` when there is no validation set. */
-  readonly validLoss: number;
-  /** Validation RMSE in pixels, `sqrt(validLoss) × 48`. */
-  readonly validRmsePx: number;
-  /** Learning rate used during this epoch. */
-  readonly learningRate: number;
-  /** Momentum used during this epoch. */
-  readonly momentum: number;
-  /** Wall time of the epoch (training + validation), milliseconds. */
-  readonly durationMs: number;
-}
+import type { EpochLogs } from '@keypoints/core';
+
+/** Per-epoch figures (defined in `@keypoints/core`, shared with the run-history file format). */
+export type { EpochLogs };
 
 /** How a fit ended. */
 export type FitStatus = 'completed' | 'stopped' | 'cancelled';
