@@ -20,3 +20,12 @@ export interface EpochLogs {
   /** Wall time of the epoch (training + validation), milliseconds. */
   readonly durationMs: number;
 }
+
+/**
+ * One row of a run's history — one epoch: its 0-based `epoch` and its {@link EpochLogs}. The rows of
+ * `history.json` (`writeHistory` / `readHistory` of `@keypoints/core/node`) and of the training
+ * package's `HistoryCallback`.
+ */
+export interface HistoryRow extends EpochLogs {
+  readonly epoch: number;
+}

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import type { EpochLogs } from './epoch-logs.js';
+import type { HistoryRow } from './epoch-logs.js';
 import { DataFormatError, DataNotFoundError } from './errors.js';
 
 /**
@@ -11,9 +11,6 @@ import { DataFormatError, DataNotFoundError } from './errors.js';
  * One epoch of a run (structurally the training package's `HistoryEntry`): 0-based `epoch`,
  * losses in normalized MSE, RMSE in pixels, `durationMs` in milliseconds.
  */
-export interface HistoryRow extends EpochLogs {
-  readonly epoch: number;
-}
 
 /** The columns of `history.csv`, in order. */
 export const HISTORY_CSV_COLUMNS = [

@@ -35,7 +35,7 @@ export type { KeypointsErrorCode, DataLocation } from './errors.js';
 export { parseJsonText, formatSchemaIssues } from './parse-file.js';
 export type { SchemaIssue } from './parse-file.js';
 export { SeededRandom } from './rng.js';
-export type { EpochLogs } from './epoch-logs.js';
+export type { EpochLogs, HistoryRow } from './epoch-logs.js';
 export { systemClock, consoleLogger, silentLogger } from './clock.js';
 export type { Clock, Logger } from './clock.js';
 export { selectBackend, backendNames, BackendRegistry, resolveBackend, activateTfjsBackend } from './backend.js';

@@ -5,4 +5,4 @@
 export { writeFileAtomic, replaceDirAtomic, findInterruptedSwap } from './atomic-write.js';
 export type { AtomicFileData, WriteFileAtomicOptions } from './atomic-write.js';
 export { writeHistory, readHistory, historyToCsv, HISTORY_CSV_COLUMNS } from './history-file.js';
-export type { HistoryRow } from './history-file.js';
+export type { HistoryRow } from './epoch-logs.js';

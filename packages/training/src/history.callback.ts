@@ -1,10 +1,8 @@
 import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
-import type { EpochLogs } from './events.js';
+import type { HistoryRow } from '@keypoints/core';
 
-/** One row of a run's history: the 0-based epoch and its logs. */
-export interface HistoryEntry extends EpochLogs {
-  readonly epoch: number;
-}
+/** One row of a run's history: the 0-based epoch and its logs (`HistoryRow` of `@keypoints/core`, as in `history.json`). */
+export type HistoryEntry = HistoryRow;
 
 /**
  * Records the logs of every epoch (Keras `History`). Stateful: its entries are saved in
@@ -12,9 +10,10 @@ export interface HistoryEntry extends EpochLogs {
  * fit starts from epoch 0, so one instance can be reused.
  */
 export class HistoryCallback implements TrainingCallback {
-  readonly name = 'history';
-  readonly order = CALLBACK_ORDER.history;
-  private rows: HistoryEntry[] = [];
+  readonly name: string = 'history';
+  readonly order: number = CALLBACK_ORDER.history;
+  /** The recorded rows (subclasses, e.g. `RunDirectoryCallback`, record the same way). */
+  protected rows: HistoryEntry[] = [];
 
   /** The recorded epochs, oldest first. */
   get entries(): readonly HistoryEntry[] {

@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import { ConfigError, type Clock } from '@keypoints/core';
 import { writeFileAtomic, writeHistory } from '@keypoints/core/node';
 import { saveModel } from '@keypoints/models';
-import { CALLBACK_ORDER, type CallbackContext, type TrainingCallback } from './callback.js';
+import { CALLBACK_ORDER, type CallbackContext } from './callback.js';
 import type { FitStatus } from './events.js';
-import type { HistoryEntry } from './history.callback.js';
+import { HistoryCallback, type HistoryEntry } from './history.callback.js';
 
 /**
  * The figures of one fit that {@link RunDirectoryCallback} writes to `metrics.json` (unless its
@@ -102,28 +102,23 @@ export interface RunDirectoryOptions {
  * ```
  * @throws {ConfigError} in the constructor without `dir`.
  */
-export class RunDirectoryCallback implements TrainingCallback {
-  readonly name: string;
+export class RunDirectoryCallback extends HistoryCallback {
+  override readonly name: string;
   /** 750: records each epoch after `history` and BEFORE `checkpoint` (800) saves its state. */
-  readonly order = CALLBACK_ORDER.history + 50;
+  override readonly order: number = CALLBACK_ORDER.history + 50;
   /** Absolute path of the run directory. */
   readonly dir: string;
-  private rows: HistoryEntry[] = [];
   private t0 = 0;
   private resumed = false;
   private written: Readonly<Record<string, unknown>> | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly options: RunDirectoryOptions) {
+    super();
     if (!options?.dir) throw new ConfigError('run-directory: dir is required');
     this.dir = resolve(options.dir);
     this.name = options.name ?? 'run-directory';
     this.clock = options.clock ?? { now: () => performance.now() };
-  }
-
-  /** The recorded epochs, oldest first. */
-  get entries(): readonly HistoryEntry[] {
-    return this.rows;
   }
 
   /** What the last fit wrote to `metrics.json` (undefined before a fit ended, or when none was written). */
@@ -131,15 +126,11 @@ export class RunDirectoryCallback implements TrainingCallback {
     return this.written;
   }
 
-  onFitStart(ctx: CallbackContext): void {
-    this.rows = this.rows.filter((r) => r.epoch < ctx.epoch);
+  override onFitStart(ctx: CallbackContext): void {
+    super.onFitStart(ctx);
     this.resumed = ctx.epoch > 0;
     this.written = undefined;
     this.t0 = this.clock.now();
-  }
-
-  onEpochEnd(ctx: CallbackContext): void {
-    if (ctx.logs) this.rows.push(Object.freeze({ epoch: ctx.epoch, ...ctx.logs }));
   }
 
   async onFitEnd(ctx: CallbackContext): Promise<void> {
@@ -148,8 +139,7 @@ export class RunDirectoryCallback implements TrainingCallback {
     if (this.options.saveModel ?? true) await saveModel(ctx.model, join(this.dir, 'model'));
     const seconds = this.resumed ? this.rows.reduce((t, r) => t + (r.durationMs ?? 0), 0) / 1000 : (this.clock.now() - this.t0) / 1000;
     const last = this.rows.at(-1);
-    let best: HistoryEntry | undefined;
-    for (const r of this.rows) if (Number.isFinite(r.validRmsePx) && (!best || r.validRmsePx < best.validRmsePx)) best = r;
+    const best = this.best();
     const stopReason = ctx.stopRequested;
     const savedModel = savedModelFigures(ctx, this.rows);
     const fit: FitSummary = {
@@ -170,17 +160,6 @@ export class RunDirectoryCallback implements TrainingCallback {
     const metrics = this.options.metrics ? await this.options.metrics(fit) : plain;
     if (metrics) await writeFileAtomic(join(this.dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     this.written = metrics;
-  }
-
-  getState(): HistoryEntry[] {
-    return [...this.rows];
-  }
-
-  setState(state: unknown): void {
-    if (!Array.isArray(state)) throw new TypeError('run-directory state must be an array of epoch rows');
-    this.rows = state.map((r) =>
-      Object.freeze(Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, v === null ? NaN : v])) as unknown as HistoryEntry),
-    );
   }
 }
 
