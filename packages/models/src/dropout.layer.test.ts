@@ -39,13 +39,27 @@ describe('KeypointsDropout (inverted dropout, Nouri 2014 net6+)', () => {
     expect(() => new KeypointsDropout({ rate: 1 })).toThrow(ConfigError);
   });
 
-  it('round-trips through saveModel / loadModel with its rates', async () => {
+  it('round-trips through saveModel({ portable: false }) / loadModel as KeypointsDropout with its rates and seed', async () => {
+    const net = buildCnn({ dense: [8, 8], padding: 'same', dropout: NOURI_DROPOUT, seed: 1 });
+    const dir = join(await mkdtemp(join(tmpdir(), 'kp-dropout-')), 'model');
+    await saveModel(net, dir, { portable: false });
+    const back = await loadModel(dir);
+    const rates = (m: tf.LayersModel) => m.layers.filter((l) => l instanceof KeypointsDropout).map((l) => [l.name, (l as KeypointsDropout).rate, (l as KeypointsDropout).seed]);
+    expect(rates(back)).toEqual([['dropout1', 0.1, 1], ['dropout2', 0.2, 1], ['dropout3', 0.3, 1], ['dropout4', 0.5, 1]]);
+    const x = tf.randomUniform([2, 96, 96, 1], 0, 1, 'float32', 5);
+    expect(Array.from((back.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((net.predict(x) as tf.Tensor).dataSync()));
+    net.dispose();
+    back.dispose();
+  });
+
+  it('is saved as the standard Dropout by default (portable), with the same names and rates and the same predictions', async () => {
     const net = buildCnn({ dense: [8, 8], padding: 'same', dropout: NOURI_DROPOUT, seed: 1 });
     const dir = join(await mkdtemp(join(tmpdir(), 'kp-dropout-')), 'model');
     await saveModel(net, dir);
     const back = await loadModel(dir);
-    const rates = (m: tf.LayersModel) => m.layers.filter((l) => l instanceof KeypointsDropout).map((l) => [l.name, (l as KeypointsDropout).rate]);
-    expect(rates(back)).toEqual([['dropout1', 0.1], ['dropout2', 0.2], ['dropout3', 0.3], ['dropout4', 0.5]]);
+    expect(back.layers.some((l) => l instanceof KeypointsDropout)).toBe(false);
+    const dropouts = back.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => [l.name, l.getConfig().rate, l.getConfig().seed]);
+    expect(dropouts).toEqual([['dropout1', 0.1, undefined], ['dropout2', 0.2, undefined], ['dropout3', 0.3, undefined], ['dropout4', 0.5, undefined]]);
     const x = tf.randomUniform([2, 96, 96, 1], 0, 1, 'float32', 5);
     expect(Array.from((back.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((net.predict(x) as tf.Tensor).dataSync()));
     net.dispose();

@@ -78,8 +78,14 @@ export function dropoutMultiplier(size: number, rate: number, stream: MaskStream
  * `1 / (1 − rate)`; at inference it is the identity. Same behaviour as `tf.layers.dropout`
  * without a noise shape, with masks drawn in one pass (see {@link dropoutMultiplier}).
  *
- * Serialised as class `KeypointsDropout` (registered with tfjs when `@keypoints/models` is
- * imported, so `loadModel` reads it back).
+ * Saving: a model's `model/` (`saveModel`'s default, `portable: true`) stores each of these
+ * layers as the standard tfjs/Keras class `Dropout` (same `name` and `rate`, `noise_shape: null`,
+ * no `seed`; see {@link toStandardDropoutJson}), so it loads with stock `tf.loadLayersModel` and no
+ * `@keypoints` import, and predicts exactly the same (dropout is the identity at inference). Such a
+ * model, loaded back, has tfjs's own `Dropout` layers (unseeded masks if trained further). Only
+ * `saveModel(…, { portable: false })` (the training checkpoints) keeps the class `KeypointsDropout`
+ * with its `seed`, registered with tfjs when `@keypoints/models` is imported, so `loadModel` reads
+ * it back and a resumed run draws the same masks.
  *
  * @throws {ConfigError} when `rate` is not in [0, 1).
  */
@@ -145,3 +151,22 @@ export function reseedDropout(model: tf.LayersModel, epoch: number): number {
   return n;
 }
 tf.serialization.registerClass(KeypointsDropout);
+
+/**
+ * The standard `Dropout` form of one serialised {@link KeypointsDropout} layer (an entry of a
+ * layers model's `modelTopology` `config.layers`, keys in the saved snake_case): `class_name`
+ * becomes `Dropout`; the config keeps every base key (`name`, `trainable`, `dtype`,
+ * `batch_input_shape`, …) and `rate`, gains `noise_shape: null` and loses `seed` — stock tfjs's
+ * `Dropout` would reuse one seed for every call, drawing the same mask each step if the model were
+ * trained further; unseeded it draws fresh masks. Other keys of the entry (`name`,
+ * `inbound_nodes` of a functional model) are kept. Any other entry is returned as it is.
+ *
+ * @param layer one serialised layer (`{ class_name, config, … }`).
+ * @returns a new object when `layer` is a `KeypointsDropout`, else `layer` itself.
+ */
+export function toStandardDropoutJson<T extends { class_name?: unknown; config?: unknown }>(layer: T): T {
+  if (layer.class_name !== KeypointsDropout.className || typeof layer.config !== 'object' || layer.config === null) return layer;
+  const { seed: _seed, ...config } = layer.config as Record<string, unknown>;
+  return { ...layer, class_name: 'Dropout', config: { ...config, noise_shape: null } };
+}
+

@@ -3,6 +3,7 @@ import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelIOError, isKeypointsError } from '@keypoints/core';
 import { findInterruptedSwap, replaceDirAtomic } from '@keypoints/core/node';
+import { toStandardDropoutJson } from './dropout.layer.js';
 
 /** File name of the topology + weights manifest in a model directory. */
 export const MODEL_JSON = 'model.json';
@@ -21,6 +22,16 @@ export interface SaveModelOptions {
    * weight; measure the accuracy cost before shipping. Default: none (float32, exact).
    */
   readonly quantize?: 'uint8';
+  /**
+   * Write only standard TensorFlow.js layer classes, so the folder loads with stock
+   * `tf.loadLayersModel` (Node or browser) and no `@keypoints` import: each `KeypointsDropout` is
+   * written as the standard `Dropout` (same `name`, `rate`; no `seed`), which predicts exactly
+   * the same (dropout is the identity at inference). Weights are unchanged. Default `true` — every
+   * model saved for use (a run's `model/`, the shipped default model). `false` keeps
+   * `KeypointsDropout` with its mask seed, for training checkpoints that a resume continues with
+   * the same masks; {@link loadModel} reads both.
+   */
+  readonly portable?: boolean;
 }
 
 /** Where {@link saveModel} wrote the model. */
@@ -48,6 +59,11 @@ const MODEL_FILE = /^(model\.json|weights\.bin|group\d+-shard\d+of\d+(\.bin)?)$/
  * Save a layers model in the TensorFlow.js layers format — `dir/model.json` (topology,
  * weights manifest) and `dir/weights.bin` — with `node:fs`, without tfjs-node.
  *
+ * Portable by default ({@link SaveModelOptions.portable}): the topology holds only standard
+ * TensorFlow.js classes (our `KeypointsDropout` is written as `Dropout`), so stock
+ * `tf.loadLayersModel` reads the folder in Node or a browser without any `@keypoints` package,
+ * and predicts what `model` predicts in inference mode. Checkpoints pass `portable: false`.
+ *
  * Atomic (`replaceDirAtomic` of `@keypoints/core/node`): the files are written into a temporary
  * sibling folder, fsynced, then swapped in with renames, so a failure or crash mid-save leaves the
  * previous model in `dir` intact.
@@ -66,6 +82,8 @@ const MODEL_FILE = /^(model\.json|weights\.bin|group\d+-shard\d+of\d+(\.bin)?)$/
  * import { buildFullyConnected, saveModel, loadModel } from '@keypoints/models';
  * await saveModel(buildFullyConnected({ seed: 1 }), 'runs/1fc_b128_e400/model');
  * const model = await loadModel('runs/1fc_b128_e400/model');
+ * // The same folder with stock tfjs only (e.g. in a browser, served over http):
+ * // const same = await tf.loadLayersModel('https://example.org/runs/1fc_b128_e400/model/model.json');
  * ```
  */
 export async function saveModel(
@@ -75,8 +93,10 @@ export async function saveModel(
 ): Promise<SavedModelInfo> {
   const target = resolve(dir);
   let info: SavedModelInfo | undefined;
-  const handler = tf.io.withSaveHandler(async (artifacts) => {
-    info = await writeAtomically(target, options.quantize === 'uint8' ? quantizeUint8(artifacts) : artifacts);
+  const handler = tf.io.withSaveHandler(async (saved) => {
+    let artifacts = options.portable ?? true ? portableArtifacts(saved) : saved;
+    if (options.quantize === 'uint8') artifacts = quantizeUint8(artifacts);
+    info = await writeAtomically(target, artifacts);
     return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
   });
   try {
@@ -122,6 +142,25 @@ async function writeAtomically(target: string, artifacts: tf.io.ModelArtifacts):
     if (isKeypointsError(error)) throw error;
     throw new ModelIOError(`cannot save model to ${target}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The artifacts with a topology of standard TensorFlow.js classes only: every serialised layer
+ * (at any depth, e.g. inside a nested model) that is a `KeypointsDropout` becomes a `Dropout`
+ * (see `toStandardDropoutJson`). Weights and everything else are unchanged.
+ */
+function portableArtifacts(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+  const topology = artifacts.modelTopology;
+  if (topology === undefined || topology instanceof ArrayBuffer) return artifacts;
+  return { ...artifacts, modelTopology: standardClasses(topology) as tf.io.ModelArtifacts['modelTopology'] };
+}
+
+function standardClasses(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(standardClasses);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = standardClasses(v);
+  return toStandardDropoutJson(out);
 }
 
 /**

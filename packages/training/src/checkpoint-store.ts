@@ -9,7 +9,8 @@
  * state.json      completed epochs, learning rate, momentum, optimizer specs, callback states (JSON)
  * optimizer.bin   optimizer slot variables (Nesterov velocities), tf.io.encodeWeights layout
  * callbacks.bin   the callback states' Float32Arrays (e.g. early stopping's best weights)
- * model/          the model, TensorFlow.js layers format (model.json + weights.bin)
+ * model/          the model, TensorFlow.js layers format (model.json + weights.bin), not portable:
+ *                 dropout stays `KeypointsDropout` with its seed (see `saveModel`'s `portable`)
  * manifest.json   written last: every file above with its size (bytes) and sha256, plus its own sha256
  * ```
  */
@@ -164,7 +165,9 @@ export async function writeCheckpoint(dir: string, model: tf.LayersModel, state:
     await faultPause();
   }
   await replaceDirAtomic(dir, async (tmp) => {
-    await saveModel(model, join(tmp, MODEL_DIR));
+    // Not portable: the checkpoint keeps `KeypointsDropout` with its mask seed, so a resume
+    // continues with the masks the uninterrupted run would draw (a run's `model/` is portable).
+    await saveModel(model, join(tmp, MODEL_DIR), { portable: false });
     await faultPause();
     await writeFile(join(tmp, OPTIMIZER_BIN), new Uint8Array(state.optimizer.data));
     await faultPause();

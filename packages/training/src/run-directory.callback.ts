@@ -86,7 +86,7 @@ export interface RunDirectoryOptions {
 /**
  * Writes a run directory at the end of a fit (completed, stopped early, or cancelled; not when the
  * fit fails): `history.json` + `history.csv` (one row per epoch), `model/` (TensorFlow.js layers
- * format, via `@keypoints/models`' `saveModel`, loadable with `tf.loadLayersModel`) and
+ * format, via `@keypoints/models`' `saveModel`: portable, standard classes only, loadable with stock `tf.loadLayersModel`) and
  * `metrics.json` (the fit's {@link FitMetrics}, or what the `metrics` option makes of them). So a
  * user of `Trainer` alone gets the same files as `keypoints train`. It records the epochs itself
  * and is stateful (its rows are saved in checkpoints), so a resumed run's history has every epoch.
