@@ -1,3 +1,4 @@
+import { DEFAULT_MODEL_DIR } from '@keypoints/default-model';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import {
@@ -54,7 +55,10 @@ export type GivenBoxes = readonly BoxTuple[] | ((file: string) => readonly BoxTu
 
 /** Options of {@link predictPhotos}. */
 export interface PredictPhotosOptions {
-  /** A run directory or a specialists folder (see `loadPredictor`); or pass {@link predictor}. */
+  /**
+   * A run directory or a specialists folder (see `loadPredictor`); or pass {@link predictor}.
+   * Default: the shipped model, `DEFAULT_MODEL_DIR` of `@keypoints/default-model`.
+   */
   readonly model?: string;
   /** An already loaded predictor (not disposed here). */
   readonly predictor?: KeypointPredictor;
@@ -90,7 +94,7 @@ export interface PredictPhotosResult {
  * photo's pixels.
  *
  * @param inputs image files and folders (a folder: every image in it, sorted; see `listPhotos`).
- * @throws {ConfigError} without `model`/`predictor`, or without `detector` for a photo with no given boxes.
+ * @throws {ConfigError} without `detector` for a photo with no given boxes.
  * @throws {DataNotFoundError | DataFormatError} for a missing or undecodable photo.
  * @example
  * ```ts
@@ -101,9 +105,6 @@ export interface PredictPhotosResult {
  */
 export async function predictPhotos(inputs: readonly string[], options: PredictPhotosOptions): Promise<PredictPhotosResult> {
   const logger = options.logger ?? consoleLogger;
-  if (!options.predictor && options.model === undefined) {
-    throw new ConfigError('predictPhotos needs a model: pass model (a run directory or a specialists folder) or a loaded predictor');
-  }
   const files = await listPhotos(inputs);
   const boxesFor = (file: string): readonly BoxTuple[] | undefined =>
     options.boxes === undefined ? undefined : typeof options.boxes === 'function' ? options.boxes(file) : options.boxes;
@@ -111,7 +112,7 @@ export async function predictPhotos(inputs: readonly string[], options: PredictP
     const missing = files.find((f) => boxesFor(f) === undefined);
     if (missing !== undefined) throw new ConfigError(`no face detector and no box for ${missing}; register a detector or give --box`);
   }
-  const predictor = options.predictor ?? (await loadPredictor(options.model!, { backend: options.backend, logger }));
+  const predictor = options.predictor ?? (await loadPredictor(options.model ?? DEFAULT_MODEL_DIR, { backend: options.backend, logger }));
   const photos: PhotoPrediction[] = [];
   const drawn: string[] = [];
   const drawNames = new Set<string>();

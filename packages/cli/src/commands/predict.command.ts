@@ -1,9 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
-/** The one-line error of `keypoints predict` without `--model` while no default model ships. */
-export const NO_DEFAULT_MODEL_MESSAGE =
-  'no default model ships yet: pass --model RUN_DIR (a run directory such as runs/net6, or a specialists folder)';
-
 function collect(v: string, previous: string[] = []): string[] {
   return [...previous, v];
 }
@@ -29,7 +25,7 @@ export function addPredictCommand(program: Command, backends: readonly string[])
     .command('predict')
     .description("find the faces on photos (JPEG/PNG/WebP, any size) and predict their 15 keypoints in the photo's pixels")
     .argument('<images...>', 'image files or folders (a folder: every .jpg/.jpeg/.png/.webp in it, sorted)')
-    .option('--model <dir>', 'run directory (runs/net6) or specialists folder (specialists.json)')
+    .option('--model <dir>', 'run directory (runs/net6) or specialists folder (specialists.json); default: the shipped model (@keypoints/default-model)')
     .option('--json <file>', 'write [{file, width, height, faces: [{box, score, crop, keypoints}]}] (photo pixels)')
     .option('--csv <file>', 'write one row per face: file, face, box, score, the 30 Kaggle columns (photo pixels)')
     .option('--draw <dir>', 'write each photo with boxes and keypoints drawn (<dir>/<name>.png)')
@@ -48,7 +44,6 @@ export function addPredictCommand(program: Command, backends: readonly string[])
         o: { model?: string; json?: string; csv?: string; draw?: string; box?: string[]; detector: 'tiny' | 'ssd'; minScore?: number; padding?: number; backend?: string },
       ) => {
         const { ConfigError, container, resolveFaceDetector } = await import('@keypoints/core');
-        if (o.model === undefined) throw new ConfigError(NO_DEFAULT_MODEL_MESSAGE);
         const inference = await import('@keypoints/inference');
         let boxes: import('@keypoints/inference').GivenBoxes | undefined;
         if (o.box !== undefined && o.box.length > 0) {
