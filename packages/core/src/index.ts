@@ -54,12 +54,5 @@ export { IDENTITY_CROP_RULE, resolveFaceDetector } from './face-detector.js';
 export type { FaceDetector, FaceBox, RgbImage, DetectorCropRule } from './face-detector.js';
 export { container, inject, injectAll, injectable, instanceCachingFactory, Lifecycle } from './di.js';
 export type { DependencyContainer, InjectionToken } from './di.js';
-export {
-  TFJS_NATIVE_BACKEND,
-  TFJS_NATIVE_VERSION,
-  installRemedy,
-  loadedNativePackage,
-  importNativePackage,
-  initNativeBackend,
-} from './tfjs-native.js';
+// The native-package loader (node:module, node:url) is in '@keypoints/core/node'; its types stay here.
 export type { TfjsNativePackage, NativeFlavour, NativeModuleLoader } from './tfjs-native.js';

@@ -13,6 +13,7 @@ export type { PlotResult } from './plot.js';
 export { readPhoto, listPhotos, PHOTO_EXTENSIONS } from './photo.js';
 export type { Photo } from './photo.js';
 export { cropForDetectorBox, cropForGivenBox, cropToPhotoPixels, photoToCropNormalized } from './face-crop.js';
+export { toGrey, rgbaToRgb, cropGreyFace } from './crop-pixels.js';
 export type { BoxTuple } from './face-crop.js';
 export {
   predictPhotos,

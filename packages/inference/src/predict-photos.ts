@@ -10,30 +10,16 @@ import {
   KAGGLE_KEYPOINTS,
   consoleLogger,
   type FaceDetector,
-  type KeypointName,
   type Logger,
 } from '@keypoints/core';
 import { cropFaceImage, type CropBox } from '@keypoints/data';
 import { drawPhotoPrediction } from './draw.js';
-import { cropForDetectorBox, cropForGivenBox, cropToPhotoPixels, type BoxTuple } from './face-crop.js';
+import { cropForDetectorBox, cropForGivenBox, type BoxTuple } from './face-crop.js';
+import { toFacePredictions, type FacePrediction } from './face-keypoints.js';
 import { listPhotos, readPhoto, type Photo } from './photo.js';
 import { loadPredictor, type KeypointPredictor } from './predictor.js';
 
-/** One face of a photo, everything in the **original photo's pixels**. */
-export interface FacePrediction {
-  /** `[x, y, width, height]`: the detector's box, or the box given with `boxes`, edge coordinates (the photo spans `[0, W] × [0, H]`). */
-  readonly box: [number, number, number, number];
-  /** Detector confidence in [0, 1]; 1 for a given box. */
-  readonly score: number;
-  /** `[left, top, side]`: the square the face was cut from (pixel columns `left … left + side − 1`), then resized to 96 × 96. */
-  readonly crop: [number, number, number];
-  /**
-   * The 15 Kaggle keypoints (`left_eye_center`, …, `mouth_center_bottom_lip`) as `[x, y]` in photo pixels,
-   * pixel-centre convention (pixel column `c`'s centre is `x = c`), rounded to 0.001 px; `null` for a
-   * keypoint the model does not predict. Left/right are the subject's.
-   */
-  readonly keypoints: Record<KeypointName, [number, number] | null>;
-}
+export type { FacePrediction } from './face-keypoints.js';
 
 /** One photo: the `--json` contract of `keypoints predict` is an array of these. */
 export interface PhotoPrediction {
@@ -174,27 +160,7 @@ export async function predictCrops(
     const pixels = await cropFaceImage(photo.grey, photo.width, photo.height, 1, faces[i].crop);
     for (let j = 0; j < IMAGE_PIXELS; j++) images[i * IMAGE_PIXELS + j] = pixels[j] / 255;
   }
-  const normalized = predictor.predict(images, faces.length);
-  const k = KAGGLE_COLUMNS.length;
-  return faces.map((f, i) => {
-    const px = cropToPhotoPixels(normalized.subarray(i * k, (i + 1) * k), f.crop);
-    const keypoints = {} as Record<KeypointName, [number, number] | null>;
-    KAGGLE_KEYPOINTS.forEach((name, j) => {
-      const x = px[2 * j];
-      const y = px[2 * j + 1];
-      keypoints[name] = Number.isFinite(x) && Number.isFinite(y) ? [round3(x), round3(y)] : null;
-    });
-    return {
-      box: [round3(f.box[0]), round3(f.box[1]), round3(f.box[2]), round3(f.box[3])],
-      score: round3(f.score),
-      crop: [f.crop.left, f.crop.top, f.crop.side],
-      keypoints,
-    };
-  });
-}
-
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
+  return toFacePredictions(faces, predictor.predict(images, faces.length));
 }
 
 /** Header of {@link photoPredictionsToCsv}: `file,face,box_x,box_y,box_w,box_h,score,` + the 30 Kaggle columns. */

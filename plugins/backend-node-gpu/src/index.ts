@@ -6,5 +6,5 @@ export {
   NODE_GPU_BACKEND_PRIORITY,
 } from './node-gpu.backend.js';
 export type { NodeGpuBackendOptions } from './node-gpu.backend.js';
-export { TFJS_NATIVE_VERSION } from '@keypoints/core';
+export { TFJS_NATIVE_VERSION } from '@keypoints/core/node';
 export type { NativeModuleLoader, TfjsNativePackage } from '@keypoints/core';

@@ -1,5 +1,5 @@
 import type { BackendPlugin } from '@keypoints/core';
-import { importNativePackage, initNativeBackend } from '@keypoints/core';
+import { importNativePackage, initNativeBackend } from '@keypoints/core/node';
 import type { NativeFlavour, NativeModuleLoader } from '@keypoints/core';
 
 /**

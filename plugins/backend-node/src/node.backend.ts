@@ -1,5 +1,5 @@
 import type { BackendPlugin } from '@keypoints/core';
-import { TFJS_NATIVE_BACKEND, importNativePackage, initNativeBackend } from '@keypoints/core';
+import { TFJS_NATIVE_BACKEND, importNativePackage, initNativeBackend } from '@keypoints/core/node';
 import type { NativeFlavour, NativeModuleLoader } from '@keypoints/core';
 
 /** Plugin (and tfjs backend) name of tfjs-node; `selectBackend` also accepts the alias `node`. */
