@@ -103,6 +103,13 @@ describe('@keypoints/inference/browser is browser-safe', () => {
     expect(reached).toContain('packages/inference/src/face-crop.ts');
   });
 
+  it('so is the detector plugin\'s browser entry (@keypoints/detector-face-api/browser)', () => {
+    const { files, packages } = importGraph(join(REPO_ROOT, 'plugins', 'detector-face-api', 'src', 'browser.ts'));
+    const all = [...files.values()].flat();
+    expect(all.filter((s) => s.startsWith('node:') || s === 'sharp')).toEqual([]);
+    expect([...packages].filter((p) => !BROWSER_OK.has(p))).toEqual([]);
+  });
+
   it('the walker does see node: imports (it flags the Node entry)', () => {
     const { files } = importGraph(join(HERE, 'index.ts'));
     const all = [...files.values()].flat();
