@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KAGGLE_KEYPOINTS } from '@keypoints/core';
+import { KAGGLE_KEYPOINTS, silentLogger } from '@keypoints/core';
 import { DEFAULT_MODEL_DIR } from '@keypoints/default-model';
 import { createFaceApiDetector } from '@keypoints/detector-face-api';
 import { predictPhotos, type PhotoPrediction } from '@keypoints/inference';
@@ -62,8 +62,8 @@ describe.skipIf(!!noBrowser)('demo page in headless chromium', () => {
   it.skipIf(!shared.available)(`the page's keypoints equal keypoints predict's (Node, same detector settings) within ${TOLERANCE_PX} px`, async () => {
     const files = PHOTOS.map((p) => shared.path('youtube_faces_p1', 'test', p));
     const detector = createFaceApiDetector(); // the CLI's defaults: tiny, 416, min score 0.3, padding 0.5, retry 1
-    const { photos: node } = await predictPhotos(files, { detector, logger: { info() {}, warn() {}, error() {}, debug() {} } as never });
-    detector.dispose();
+    const { photos: node } = await predictPhotos(files, { detector, logger: silentLogger });
+    detector.dispose?.();
     const page = await openPage('index.html?backend=cpu');
     const backend = await page.evaluate(() => window.keypointsDemo.ready);
     expect(backend).toBe('cpu');
@@ -109,7 +109,7 @@ describe.skipIf(!!noBrowser)('demo page in headless chromium', () => {
     const w = readFileSync(join(dir, 'weights.bin'));
     const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) }));
     const y = tf.tidy(() => model.predict(tf.fill([1, 96, 96, 1], 0.5)) as tf.Tensor);
-    const sum = (await y.data()).reduce((a, b) => a + b, 0);
+    const sum = Array.from(await y.data()).reduce((a, b) => a + b, 0);
     y.dispose();
     model.dispose();
     expect(got.sum).toBeCloseTo(sum, 3);
