@@ -13,4 +13,5 @@ export {
   DEFAULT_RETRY_PADDING,
 } from './face-api.detector.js';
 export type { FaceApiDetectorOptions, FaceApiModel } from './face-api.detector.js';
+export { edgePadded } from './shared.js';
 export { default } from './face-api.detector.js';

@@ -99,16 +99,7 @@ export async function detectWithPadding(
   minScore: number,
   inputSize: number,
 ): Promise<FaceBox[]> {
-  const { width, height, data } = image;
-  const pad = Math.round(fraction * Math.max(width, height));
-  const input = tf.tidy(() => {
-    const t = tf.tensor3d(Int32Array.from(data), [height, width, 3], 'int32');
-    if (pad === 0) return t;
-    // Edge replication: row/column indices clamped to the photo.
-    const rows = Int32Array.from({ length: height + 2 * pad }, (_, i) => Math.min(height - 1, Math.max(0, i - pad)));
-    const cols = Int32Array.from({ length: width + 2 * pad }, (_, i) => Math.min(width - 1, Math.max(0, i - pad)));
-    return tf.gather(tf.gather(t, rows, 0), cols, 1) as tf.Tensor3D;
-  });
+  const { input, pad } = edgePadded(image, fraction);
   try {
     const opts =
       model === 'tiny'
@@ -121,6 +112,25 @@ export async function detectWithPadding(
   } finally {
     input.dispose();
   }
+}
+
+/**
+ * `image` as an int32 `[H + 2·pad, W + 2·pad, 3]` tensor with a border of `pad = round(fraction × max(W, H))`
+ * pixels made by edge replication (what the detectors see: faces filling the photo are found far more
+ * often with a border). The caller disposes `input`; coordinates on it minus `pad` are the photo's.
+ */
+export function edgePadded(image: RgbImage, fraction: number): { input: tf.Tensor3D; pad: number } {
+  const { width, height, data } = image;
+  const pad = Math.round(fraction * Math.max(width, height));
+  const input = tf.tidy(() => {
+    const t = tf.tensor3d(Int32Array.from(data), [height, width, 3], 'int32');
+    if (pad === 0) return t;
+    // Edge replication: row/column indices clamped to the photo.
+    const rows = Int32Array.from({ length: height + 2 * pad }, (_, i) => Math.min(height - 1, Math.max(0, i - pad)));
+    const cols = Int32Array.from({ length: width + 2 * pad }, (_, i) => Math.min(width - 1, Math.max(0, i - pad)));
+    return tf.gather(tf.gather(t, rows, 0), cols, 1) as tf.Tensor3D;
+  });
+  return { input, pad };
 }
 
 /**

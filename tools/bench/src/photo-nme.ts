@@ -33,7 +33,7 @@ import * as tf from '@tensorflow/tfjs';
 import { container, KAGGLE_KEYPOINTS, resolveFaceDetector, type KeypointName, type RgbImage } from '@keypoints/core';
 import { cropBoxFor, DEFAULT_CROP_RULE, ibug68ToKaggle, landmarkBox, readLandmarkCsv, type LandmarkRecord } from '@keypoints/data';
 import { DEFAULT_MODEL_DIR } from '@keypoints/default-model';
-import { DEFAULT_PADDING, DEFAULT_RETRY_PADDING, DEFAULT_MIN_SCORE, registerFaceApiDetector } from '@keypoints/detector-face-api';
+import { DEFAULT_PADDING, DEFAULT_RETRY_PADDING, DEFAULT_MIN_SCORE, edgePadded, registerFaceApiDetector } from '@keypoints/detector-face-api';
 import { loadPredictor, predictPhotos, readPhoto, type PhotoPrediction } from '@keypoints/inference';
 import { initBackend, loadRunData, readRunConfig } from '@keypoints/pipeline';
 import { machineInfo } from './machine.js';
@@ -361,15 +361,7 @@ async function faceApiLandmarks(rs: readonly LandmarkRecord[], onPhoto: (done: n
 }
 
 async function landmarksPadded(api: FaceApi, image: RgbImage, fraction: number, options: unknown) {
-  const { width, height, data } = image;
-  const pad = Math.round(fraction * Math.max(width, height));
-  const input = tf.tidy(() => {
-    const t = tf.tensor3d(Int32Array.from(data), [height, width, 3], 'int32');
-    if (pad === 0) return t;
-    const rows = Int32Array.from({ length: height + 2 * pad }, (_, i) => Math.min(height - 1, Math.max(0, i - pad)));
-    const cols = Int32Array.from({ length: width + 2 * pad }, (_, i) => Math.min(width - 1, Math.max(0, i - pad)));
-    return tf.gather(tf.gather(t, rows, 0), cols, 1) as tf.Tensor3D;
-  });
+  const { input, pad } = edgePadded(image, fraction);
   try {
     const found = await api.detectAllFaces(input, options).withFaceLandmarks();
     return found.map((f) => {
