@@ -9,6 +9,8 @@ import { KAGGLE_KEYPOINTS, silentLogger } from '@keypoints/core';
 import { DEFAULT_MODEL_DIR } from '@keypoints/default-model';
 import { createFaceApiDetector } from '@keypoints/detector-face-api';
 import { predictPhotos, type PhotoPrediction } from '@keypoints/inference';
+import { saveModel } from '@keypoints/models';
+import { MODEL_PRESET_NAMES, buildModel, resolveTrainConfig, type ModelPreset } from '@keypoints/pipeline';
 import { REPO_ROOT, sharedData } from '@keypoints/test-support';
 import type { DemoResult } from '../app/main.js';
 
@@ -23,6 +25,35 @@ const OUT = join(REPO_ROOT, 'runs', 'demo-e2e');
 const PHOTOS = ['Abdullah_Gul_11.jpg', 'George_Galloway_21.jpg', 'Richard_Lugar_21.jpg'];
 const TOLERANCE_PX = 0.5;
 
+/** Saved models of every preset (untrained, seeded), written beside the built page before it is served. */
+const PRESETS_DIR = join(DIST, 'presets');
+const PRESET_MODELS = [...MODEL_PRESET_NAMES, 'net6_nose_tip'];
+
+async function savePresetModels(): Promise<void> {
+  await rm(PRESETS_DIR, { recursive: true, force: true });
+  for (const name of PRESET_MODELS) {
+    const [model, keypoints] = name === 'net6_nose_tip' ? (['net6', 'nose_tip'] as const) : ([name as ModelPreset, 'full'] as const);
+    const parsed = resolveTrainConfig({ model, keypoints, seed: 1 });
+    if (!parsed.success) throw new Error(`${name}: ${parsed.error.message}`);
+    const built = buildModel(parsed.data);
+    await saveModel(built, join(PRESETS_DIR, name)); // the default save: portable (stock tfjs classes only)
+    built.dispose();
+  }
+}
+
+/** Load a saved model folder with stock tfjs in Node (from its bytes) and predict a grey face. */
+async function nodePrediction(dir: string): Promise<{ outputShape: (number | null)[]; sum: number }> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const w = readFileSync(join(dir, 'weights.bin'));
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) }));
+  const y = tf.tidy(() => model.predict(tf.fill([1, 96, 96, 1], 0.5)) as tf.Tensor);
+  const sum = Array.from(await y.data()).reduce((a, b) => a + b, 0);
+  const outputShape = model.outputs[0]!.shape;
+  y.dispose();
+  model.dispose();
+  return { outputShape, sum };
+}
+
 const shared = sharedData({ files: ['youtube_faces_p1/test', ...PHOTOS.map((p) => `youtube_faces_p1/test/${p}`)], what: 'the demo page vs keypoints predict on P1 test photos' });
 const noBrowser = existsSync(CHROMIUM) ? '' : `${CHROMIUM} not found: apt-get install -y chromium (or set KEYPOINTS_CHROMIUM)`;
 if (noBrowser) console.warn(`demo e2e: skipped: ${noBrowser}`);
@@ -36,6 +67,7 @@ describe.skipIf(!!noBrowser)('demo page in headless chromium', () => {
     if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} not built: run npx nx run demo:build (demo:e2e depends on it)`);
     await rm(OUT, { recursive: true, force: true });
     await mkdir(OUT, { recursive: true });
+    await savePresetModels();
     server = await preview({ configFile: join(REPO_ROOT, 'packages', 'demo', 'vite.config.ts'), preview: { host: '127.0.0.1', port: 4174, strictPort: false }, logLevel: 'warn' });
     base = server.resolvedUrls!.local[0];
     browser = await chromium.launch({
@@ -98,20 +130,30 @@ describe.skipIf(!!noBrowser)('demo page in headless chromium', () => {
     await page.close();
   });
 
+  it('a page with only stock @tensorflow/tfjs loads the saved model of every preset (net1 … net8, a specialist) and predicts what Node predicts', async () => {
+    const page = await openPage('portable.html');
+    await page.evaluate(() => window.portable);
+    const report: string[] = [];
+    for (const name of PRESET_MODELS) {
+      const got = await page.evaluate((url) => window.loadPortable(url), `./presets/${name}/model.json`);
+      const want = await nodePrediction(join(PRESETS_DIR, name));
+      expect(got.layers, name).not.toContain('KeypointsDropout');
+      expect(got.outputShape, name).toEqual(want.outputShape);
+      expect(got.sum, name).toBeCloseTo(want.sum, 3);
+      report.push(`${name}: ${got.layers.length} layers, output ${JSON.stringify(got.outputShape)}, sum ${got.sum.toFixed(5)} (Node ${want.sum.toFixed(5)})`);
+    }
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    console.log(`stock tfjs in chromium loads every preset's saved model:\n${report.join('\n')}`);
+    await page.close();
+  });
+
   it('a page with only stock @tensorflow/tfjs loads the shipped default model (and predicts what Node predicts)', async () => {
     const page = await openPage('portable.html');
     const got = await page.evaluate(() => window.portable);
     await page.screenshot({ path: join(OUT, 'portable.png') });
     expect(got.outputShape).toEqual([null, 30]);
     expect(got.layers).not.toContain('KeypointsDropout');
-    const dir = join(DEFAULT_MODEL_DIR, 'model');
-    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-    const w = readFileSync(join(dir, 'weights.bin'));
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) }));
-    const y = tf.tidy(() => model.predict(tf.fill([1, 96, 96, 1], 0.5)) as tf.Tensor);
-    const sum = Array.from(await y.data()).reduce((a, b) => a + b, 0);
-    y.dispose();
-    model.dispose();
+    const { sum } = await nodePrediction(join(DEFAULT_MODEL_DIR, 'model'));
     expect(got.sum).toBeCloseTo(sum, 3);
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
     await page.close();
