@@ -4,6 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap } from 'rxjs';
 import {
   ConfigError,
+  formatSchemaIssues,
   FULL_KEYPOINT_SET,
   TRAINER,
   consoleLogger,
@@ -179,7 +180,7 @@ async function withPretrainedArchitecture(input: NewRunConfig & { pretrained: st
 function validated(parsed: ReturnType<typeof TrainConfigSchema.safeParse>): TrainConfig {
   if (!parsed.success) {
     throw new ConfigError(
-      `invalid training config: ${parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`,
+      `invalid training config: ${formatSchemaIssues(parsed.error.issues)}`,
     );
   }
   return parsed.data;
