@@ -19,6 +19,13 @@ function positiveInt(v: string): number {
   return n;
 }
 
+/** A time budget in minutes: a finite number > 0 (fractions allowed, e.g. 0.5). */
+function positiveMinutes(v: string): number {
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number of minutes > 0, e.g. 30 or 0.5, got '${v}'`);
+  return n;
+}
+
 function range(v: string): { start: number; stop: number } {
   const [start, stop] = v.split(':').map(Number);
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new InvalidArgumentError(`expected start:stop, e.g. 0.03:0.0001, got '${v}'`);
@@ -94,6 +101,7 @@ export function buildProgram(): Command {
     .option('--data <file>', 'Kaggle-format training file (.csv, .csv.gz, .zip)', DEFAULT_TRAINING_DATA)
     .option('--limit <n>', 'read only the first n rows of the data file (quick runs)', positiveInt)
     .option('--epochs <n>', "maximum number of epochs (default: the preset's)", positiveInt)
+    .option('--max-time <minutes>', "wall-time budget: stop at the epoch end where it runs out and keep the best epoch's weights (PyTorch Lightning max_time); --epochs stays the upper limit", positiveMinutes)
     .option('--batch-size <n>', 'mini-batch size', positiveInt, 128)
     .option('--learning-rate <lr>', 'initial learning rate (SGD, Nesterov momentum; default 0.01)', Number)
     .option('--momentum <m>', 'initial Nesterov momentum (default 0.9)', Number)
@@ -117,7 +125,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', `tfjs backend (default: first that loads of ${backends.join(', ')})`).choices(backends))
     .option('--name <name>', 'run name (default: the model preset)')
     .option('--out <dir>', 'run directory (default: runs/<name>)')
-    .option('--resume <run-dir>', 'continue a run from its last checkpoint (same config; --epochs and --backend may change)')
+    .option('--resume <run-dir>', 'continue a run from its last checkpoint (same config; --epochs, --backend and --max-time may change)')
     .option(
       '--callback <module>',
       'add the callbacks of a plugin module (path relative to the working directory, or a package name) whose default export is a factory (options: { runDir, config, logger }) returning a callback or an array of them; repeatable',
@@ -128,7 +136,7 @@ export function buildProgram(): Command {
       const plugins = (o.callback as string[] | undefined) ?? [];
       const { runOptions, finish } = interruptibleRun(plugins);
       if (o.resume) {
-        const result = await resumeRun(o.resume, { epochs: o.epochs, backend: o.backend }, runOptions).finally(finish);
+        const result = await resumeRun(o.resume, { epochs: o.epochs, backend: o.backend, maxTime: o.maxTime }, runOptions).finally(finish);
         printSummary(result.runDir, result.metrics);
         printResumeHint(result, plugins);
         return;
@@ -142,6 +150,7 @@ export function buildProgram(): Command {
           data: o.data,
           maxRows: o.limit,
           epochs: o.epochs,
+          maxTime: o.maxTime,
           batchSize: o.batchSize,
           learningRate: o.learningRate,
           momentum: o.momentum,

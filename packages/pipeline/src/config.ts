@@ -82,6 +82,14 @@ export const TrainConfigSchema = z
     threads: z.number().int().positive().optional(),
     /** Early-stopping patience in epochs on the validation loss; none by default. */
     patience: z.number().int().positive().optional(),
+    /**
+     * Wall-time budget of the fit, **minutes** (> 0, fractions allowed; PyTorch Lightning
+     * `Trainer(max_time=…)`): the run stops at the first epoch end where the budget is spent or what
+     * is left of it is smaller than the last epoch took, and the saved model is the best epoch's
+     * (validation loss). `epochs` stays the upper limit. Resumed runs continue the same budget.
+     * None by default.
+     */
+    maxTime: z.number().positive().finite().optional(),
     /** Fraction of rows (or identities' rows) held out for validation. */
     validationFraction: z.number().gt(0).lt(1).default(0.2),
     /** `identity`: whole identities go to one side (when the file has an `Identity` column). */

@@ -2,6 +2,7 @@ import {
   CheckpointCallback,
   EarlyStoppingCallback,
   HistoryCallback,
+  MaxTimeCallback,
   NanGuardCallback,
   RunDirectoryCallback,
   ScheduleCallback,
@@ -20,8 +21,9 @@ export const SPECIALIST_PATIENCE = 200;
 
 /**
  * The control-plane callbacks a config asks for: `nan-guard`, then `learningRate-schedule` /
- * `momentum-schedule` (when the config has schedules) and `early-stopping` (with `patience`, or
- * 200 for a specialist).
+ * `momentum-schedule` (when the config has schedules), `early-stopping` (with `patience`, or
+ * 200 for a specialist; with `maxTime` and no patience, `patience: Infinity`: it only keeps and
+ * restores the best weights) and `max-time` (with `maxTime`, minutes).
  *
  * A schedule is planned over its `epochs` (pinned when a run is resumed) or else the run's
  * `epochs`, and holds its `stop` value past that span — so resuming with a larger `epochs` trains
@@ -38,7 +40,9 @@ export function callbacksOf(config: TrainConfig): TrainingCallback[] {
     out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop), span: epochs }));
   }
   const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
-  if (patience) out.push(new EarlyStoppingCallback({ patience }));
+  // A time budget keeps (and restores) the best weights too: early stopping without a patience stop.
+  if (patience || config.maxTime !== undefined) out.push(new EarlyStoppingCallback({ patience: patience ?? Infinity }));
+  if (config.maxTime !== undefined) out.push(new MaxTimeCallback({ minutes: config.maxTime }));
   if (config.dropout) out.push(new DropoutSeedCallback());
   return out;
 }
@@ -61,7 +65,8 @@ export interface RunCallbackOptions {
  * |---|---|---|
  * | `nan-guard` | 150 | fails the fit on a NaN / infinite loss |
  * | `learningRate-schedule`, `momentum-schedule` | 100 | the config's linear schedules |
- * | `early-stopping` | 200 | the config's patience (specialists: 200) |
+ * | `early-stopping` | 200 | the config's patience (specialists: 200); with `maxTime`, keeps the best weights |
+ * | `max-time` | 840 | the config's `maxTime` (minutes): stops at the epoch end where the budget runs out |
  * | `dropout-seed` | 100 | with dropout: seeded masks per epoch (reproducible, also across resume) |
  * | `history` | 700 | epoch rows (kept in checkpoints) |
  * | `checkpoint` | 800 | `<runDir>/checkpoints/{last,best}` |

@@ -26,7 +26,7 @@ function describeSaved(m: RunMetrics): string {
   if (!s) return `last epoch, ${m.epochs}`;
   switch (s.weights) {
     case 'best':
-      return `best weights, epoch ${s.epoch} of ${m.epochs}, restored by early stopping`;
+      return `best weights, epoch ${s.epoch} of ${m.epochs}, restored ${m.stoppedBy === 'max-time' ? 'when the time budget stopped the run' : 'by early stopping'}`;
     case 'last':
       return `last epoch, ${s.epoch}`;
     case 'partial':
@@ -46,6 +46,8 @@ function describeSaved(m: RunMetrics): string {
  * last epoch (40): validation RMSE 19.621 px; best 19.603 px at epoch 12
  * ```
  *
+ * A run its time budget stopped (`stoppedBy: 'max-time'`) adds
+ * `stopped by --max-time: time budget of 30 min spent (29.6 min, 41 epochs)`.
  * Runs written before `validRmsePx` existed fall back to the last epoch's figure.
  */
 export function runSummaryLines(m: RunMetrics): string[] {
@@ -54,5 +56,6 @@ export function runSummaryLines(m: RunMetrics): string[] {
     `saved model: validation RMSE ${headline.toFixed(3)} px (${describeSaved(m)})`,
     `mean-shape baseline: ${m.baselineValidRmsePx.toFixed(3)} px → ${versusBaseline(m.improvementOverBaseline)}`,
     `last epoch (${m.epochs}): validation RMSE ${m.finalValidRmsePx.toFixed(3)} px; best ${m.bestValidRmsePx.toFixed(3)} px at epoch ${m.bestEpoch}`,
+    ...(m.stoppedBy === 'max-time' ? [`stopped by --max-time: ${m.stopReason ?? `time budget of ${m.maxTimeMinutes} min spent`}`] : []),
   ];
 }

@@ -15,6 +15,8 @@ import {
 import { BatchIterator } from '@keypoints/data';
 import { loadModel, specialistMaxEpochs } from '@keypoints/models';
 import {
+  EarlyStoppingCallback,
+  MaxTimeCallback,
   loadLatestCheckpoint,
   registerTraining,
   type CallbackPluginFactory,
@@ -60,6 +62,11 @@ export interface ResumeOverrides {
   readonly epochs?: number;
   /** Another backend (`wasm`, `cpu`, `node`, `node-gpu`). */
   readonly backend?: string;
+  /**
+   * A new wall-time budget, minutes (`maxTime`), e.g. to continue a run its budget stopped. It is
+   * the run's total: the time the checkpoint's fits already took counts against it.
+   */
+  readonly maxTime?: number;
 }
 
 /** What {@link trainRun} and {@link resumeRun} return. */
@@ -143,7 +150,14 @@ export async function resumeRun(runDir: string, overrides: ResumeOverrides = {},
   const { schedules, message } = plannedSchedules(saved, overrides.epochs);
   if (message) (options.logger ?? consoleLogger).info(message);
   const config = validated(
-    TrainConfigSchema.safeParse({ ...saved, ...schedules, epochs: overrides.epochs ?? saved.epochs, backend: overrides.backend ?? saved.backend, out: dir }),
+    TrainConfigSchema.safeParse({
+      ...saved,
+      ...schedules,
+      epochs: overrides.epochs ?? saved.epochs,
+      backend: overrides.backend ?? saved.backend,
+      maxTime: overrides.maxTime ?? saved.maxTime,
+      out: dir,
+    }),
   );
   return executeRun({ config, resumeFrom: dir, specialistEpochs: false }, options);
 }
@@ -227,12 +241,17 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
     config.epochs = specialistMaxEpochs(data.train.count + data.validation.count);
     logger.info(`${name}: ${config.epochs} epochs (round(4e6 / ${data.train.count + data.validation.count} rows), kfkd.py)`);
   }
+  if (config.maxTime !== undefined) {
+    logger.info(`${name}: time budget ${config.maxTime} min (--max-time), at most ${config.epochs} epochs; the best epoch's weights are kept`);
+  }
   const shape = meanShape(data.train.targets, data.train.mask, set.columns.length);
   const baselineValidRmsePx = rmsePixelsFromMse(meanShapeMse(shape, data.validation.targets, data.validation.mask));
   const { model, resume } = await startingModel(config, name, plan.resumeFrom, logger);
 
   await mkdir(runDir, { recursive: true });
   await writeFileAtomic(join(runDir, 'config.json'), JSON.stringify({ ...config, name }, null, 2) + '\n');
+  const interrupt = options.interrupt ? new InterruptCallback(options.interrupt) : undefined;
+  let defaults: readonly TrainingCallback[] = [];
   const metricsOf = async (fit: FitSummary): Promise<RunMetrics> => {
     // The headline describes the saved model (early stopping: the restored best epoch).
     const savedModel = await savedModelFigures(fit, model, data.validation);
@@ -258,6 +277,8 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
       trainSeconds: fit.trainSeconds,
       status: fit.status,
       ...(fit.stopReason ? { stopReason: fit.stopReason } : {}),
+      ...stoppedByOf([...defaults, ...(interrupt ? [interrupt] : [])]),
+      ...(config.maxTime !== undefined ? { maxTimeMinutes: config.maxTime } : {}),
       data: config.data,
       splitGroupedBy: data.groupedBy,
     };
@@ -267,12 +288,12 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
     plugins.push(...(await callbacksFromPlugin(specifier, factory, { runDir, config: Object.freeze({ ...config, name }), logger })));
   }
   const remove = [...new Set([...(options.remove ?? []), ...(options.progress === false ? ['progress'] : [])])];
-  const interrupt = options.interrupt ? new InterruptCallback(options.interrupt) : undefined;
+  defaults = runCallbacksOf(config, { runDir, name, metrics: interrupt ? interrupt.statusOf(metricsOf) : metricsOf });
   const run = container.createChildContainer();
   try {
     registerTraining(run, {
       trainer: { learningRate: config.learningRate, momentum: config.momentum },
-      defaults: runCallbacksOf(config, { runDir, name, metrics: interrupt ? interrupt.statusOf(metricsOf) : metricsOf }),
+      defaults,
       callbacks: [...(options.callbacks ?? []), ...plugins, ...(interrupt ? [interrupt] : [])],
       remove,
     });
@@ -282,6 +303,18 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
     await run.dispose();
     model.dispose();
   }
+}
+
+/**
+ * `metrics.json`'s `stoppedBy`: the name of the callback whose stop request ended the fit —
+ * `max-time` (the time budget), `early-stopping`, or `interrupt` (Ctrl-C / SIGTERM); nothing when
+ * the fit completed or another callback stopped it.
+ */
+function stoppedByOf(callbacks: readonly TrainingCallback[]): { stoppedBy?: string } {
+  const stopper = callbacks.find(
+    (cb) => ((cb instanceof MaxTimeCallback || cb instanceof EarlyStoppingCallback) && cb.stopped) || (cb instanceof InterruptCallback && cb.interrupted),
+  );
+  return stopper ? { stoppedBy: stopper.name } : {};
 }
 
 /** Load + split the run's data and log what was loaded (and keypoints outside the frame). */

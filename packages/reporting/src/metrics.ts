@@ -16,8 +16,9 @@ export interface RunMetrics {
    */
   readonly validRmsePx?: number;
   /**
-   * Which weights the saved model holds: 1-based `epoch`, `weights` (`best`: restored by early
-   * stopping; `last`; `partial`: cancelled mid-epoch; `unknown`) and their `validRmsePx`.
+   * Which weights the saved model holds: 1-based `epoch`, `weights` (`best`: restored to the best
+   * epoch by early stopping — with `--patience`, or kept for a `--max-time` run; `last`; `partial`:
+   * cancelled mid-epoch; `unknown`) and their `validRmsePx`.
    */
   readonly savedModel?: {
     readonly epoch: number;
@@ -42,7 +43,16 @@ export interface RunMetrics {
   readonly validationCount: number;
   readonly backend: string;
   readonly trainSeconds: number;
+  /** How the fit ended: `completed`, `stopped` (early stopping, the time budget), `cancelled` or `interrupted` (Ctrl-C). */
   readonly status: string;
+  /** Why it stopped, in words, e.g. `time budget of 30 min spent (29.6 min, 41 epochs)`. */
   readonly stopReason?: string;
+  /**
+   * Which callback stopped the run (with `stopReason`): `max-time` (the `--max-time` budget),
+   * `early-stopping` or `interrupt`; absent when the run completed its epochs (and in older runs).
+   */
+  readonly stoppedBy?: string;
+  /** The run's wall-time budget, minutes (`--max-time`); absent without one. */
+  readonly maxTimeMinutes?: number;
   readonly [extra: string]: unknown;
 }

@@ -4,7 +4,11 @@ import { Monitor, type MonitorOptions } from './monitor.js';
 
 /** Options of {@link EarlyStoppingCallback}. */
 export interface EarlyStoppingOptions extends MonitorOptions {
-  /** Epochs without improvement before stopping; default 100 (Nouri 2014 specialists; 200 for the final net). */
+  /**
+   * Epochs without improvement before stopping; default 100 (Nouri 2014 specialists; 200 for the
+   * final net). `Infinity`: never stop for want of improvement, only keep and restore the best
+   * weights (what `keypoints train --max-time` without `--patience` uses).
+   */
   readonly patience?: number;
   /** Restore the best epoch's weights when the fit ends, however it ends; default true. */
   readonly restoreBestWeights?: boolean;
@@ -25,14 +29,17 @@ interface EarlyStoppingState {
  * the stop is sticky. Keeps a copy of the best weights and restores them when the fit ends —
  * whether it stopped early, completed, or was cancelled — and says so (`setWeights` with source
  * `{ epoch: best, weights: 'best' }`), so the run's reported figures are the restored epoch's.
- * State resets when a fit starts at epoch 0, so an instance can be reused.
+ * State resets when a fit starts at epoch 0, so an instance can be reused. It is the one place
+ * best weights are kept and restored: a fit stopped by something else (a `MaxTimeCallback` time
+ * budget, an interrupt) gets the best epoch's weights from it too; `patience: Infinity` keeps only
+ * that part.
  *
  * A monitored value that is NaN or infinite is not "an epoch without improvement": it stops the
  * fit at once with the reason `early stopping: <metric> is NaN at epoch <n> (best … at epoch …)`
  * (or `no finite value yet`), and the best weights, if any, are restored as usual.
  *
- * @throws {ConfigError} in the constructor on invalid options (patience not a positive integer,
- * unknown metric, bad mode or minDelta).
+ * @throws {ConfigError} in the constructor on invalid options (patience not a positive integer or
+ * `Infinity`, unknown metric, bad mode or minDelta).
  */
 export class EarlyStoppingCallback implements TrainingCallback {
   readonly name = 'early-stopping';
@@ -42,12 +49,13 @@ export class EarlyStoppingCallback implements TrainingCallback {
   private readonly monitor: Monitor;
   private wait = 0;
   private bestWeights?: Float32Array[];
+  private stoppedFit = false;
 
   constructor(options: EarlyStoppingOptions = {}) {
     this.monitor = new Monitor(options);
     this.patience = options.patience ?? 100;
-    if (!Number.isInteger(this.patience) || this.patience < 1) {
-      throw new ConfigError(`patience must be a positive integer, got ${options.patience}`);
+    if ((!Number.isInteger(this.patience) && this.patience !== Infinity) || this.patience < 1) {
+      throw new ConfigError(`patience must be a positive integer or Infinity, got ${options.patience}`);
     }
     this.restoreBestWeights = options.restoreBestWeights ?? true;
   }
@@ -57,10 +65,16 @@ export class EarlyStoppingCallback implements TrainingCallback {
     return { value: this.monitor.best, epoch: this.monitor.bestEpoch };
   }
 
+  /** True when this callback's stop request is the one that ended the last fit (the first request wins). */
+  get stopped(): boolean {
+    return this.stoppedFit;
+  }
+
   onFitStart(ctx: CallbackContext): void {
     if (this.monitor.metric.startsWith('valid') && !ctx.hasValidation) {
       throw new ConfigError(`early stopping monitors '${this.monitor.metric}' but the fit has no validation set; monitor 'trainLoss' or pass validation data`);
     }
+    this.stoppedFit = false;
     if (ctx.epoch === 0) {
       this.monitor.reset();
       this.wait = 0;
@@ -71,7 +85,7 @@ export class EarlyStoppingCallback implements TrainingCallback {
   onEpochEnd(ctx: CallbackContext): void {
     const value = this.monitor.read(ctx.logs!);
     if (!Number.isFinite(value)) {
-      ctx.requestStop(`early stopping: ${this.monitor.metric} is ${value} at epoch ${ctx.epoch + 1} (${this.describeBest()})`);
+      this.stop(ctx, `early stopping: ${this.monitor.metric} is ${value} at epoch ${ctx.epoch + 1} (${this.describeBest()})`);
       return;
     }
     if (this.monitor.improves(value)) {
@@ -83,11 +97,14 @@ export class EarlyStoppingCallback implements TrainingCallback {
     }
     this.wait++;
     if (this.wait >= this.patience) {
-      ctx.requestStop(
-        `early stopping: ${this.monitor.metric} did not improve for ${this.patience} epochs ` +
-          `(${this.describeBest()})`,
-      );
+      this.stop(ctx, `early stopping: ${this.monitor.metric} did not improve for ${this.patience} epochs (${this.describeBest()})`);
     }
+  }
+
+  /** Request the stop and note whether it is the one that ends the fit (an earlier request wins). */
+  private stop(ctx: CallbackContext, reason: string): void {
+    ctx.requestStop(reason);
+    this.stoppedFit ||= ctx.stopRequested === reason;
   }
 
   /** `best <value> at epoch <1-based>`, or `no finite value yet` when there is no best yet. */

@@ -31,6 +31,8 @@ export { Monitor, MONITORABLE } from './monitor.js';
 export type { MonitorOptions, MonitoredMetric } from './monitor.js';
 export { EarlyStoppingCallback } from './early-stopping.callback.js';
 export type { EarlyStoppingOptions } from './early-stopping.callback.js';
+export { MaxTimeCallback } from './max-time.callback.js';
+export type { MaxTimeOptions } from './max-time.callback.js';
 export { NanGuardCallback } from './nan-guard.callback.js';
 export { CheckpointCallback } from './checkpoint.callback.js';
 export type { CheckpointOptions } from './checkpoint.callback.js';

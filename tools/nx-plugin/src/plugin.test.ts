@@ -113,6 +113,12 @@ describe('experiment executor flags', () => {
     const task = { id: 'experiments:net1', target: { project: 'experiments', target: 'net1', configuration: 'quick' }, overrides: { data: '/tmp/x.csv.gz', 'batch-size': 32, __overrides_unparsed__: ['--data=/tmp/x.csv.gz'] }, outputs: [], projectRoot: 'packages/experiments' };
     expect(taskOptions(task, projects)).toEqual({ out: 'runs/net1', epochs: 5, data: '/tmp/x.csv.gz', batchSize: 32 });
   });
+
+  it('passes --max-time through to the runner (npx nx run experiments:net1 --max-time=0.5)', () => {
+    const projects = { experiments: { root: 'packages/experiments', targets: { net1: { options: { script: 'packages/experiments/src/run.ts', args: ['net1'], out: 'runs/net1' } } } } };
+    const task = { id: 'experiments:net1', target: { project: 'experiments', target: 'net1' }, overrides: { 'max-time': 0.5, __overrides_unparsed__: ['--max-time=0.5'] }, outputs: [], projectRoot: 'packages/experiments' };
+    expect(runnerFlags(taskOptions(task, projects))).toEqual(['--out', 'runs/net1', '--max-time', '0.5']);
+  });
 });
 
 describe('experiment hasher', () => {

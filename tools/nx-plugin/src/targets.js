@@ -108,7 +108,7 @@ function experimentTargets(catalog) {
   for (const e of catalog.experiments) {
     targets[e.name] = experiment({
       options: { script: 'packages/experiments/src/run.ts', args: [e.name], out: `runs/${e.name}`, defaultData: DEFAULT_DATA },
-      metadata: { description: `${e.source}: ${e.description} → runs/${e.name}/ (override with --epochs, --data, --out, --backend)` },
+      metadata: { description: `${e.source}: ${e.description} → runs/${e.name}/ (override with --epochs, --max-time, --data, --out, --backend)` },
     });
   }
 
