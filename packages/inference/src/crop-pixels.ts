@@ -5,7 +5,8 @@ import type { CropBox } from '@keypoints/data';
  * Pure-JavaScript pixel work for the browser path (no sharp, no `node:` import): colour → grey as libvips'
  * `b-w` makes it (what the Node path's sharp `.greyscale()` does), and the training crop — edge padding, then
  * a separable lanczos3 resample to 96 × 96 like libvips' `reduce` (the kernel widened by the shrink factor,
- * sample centres aligned). It matches sharp's crop to about one grey level, not bit for bit.
+ * sample centres aligned), or a centre-aligned Catmull-Rom cubic to enlarge. It matches `cropFaceImage` of
+ * `@keypoints/data` to about one grey level when shrinking (sharp), exactly when enlarging.
  */
 
 const SRGB_TO_LINEAR = new Float64Array(256);
@@ -50,7 +51,7 @@ export function rgbaToRgb(data: ArrayLike<number>, width: number, height: number
   return out;
 }
 
-/** Catmull-Rom cubic (a = −0.5): libvips' bicubic interpolator, what its resize uses to enlarge. */
+/** Catmull-Rom cubic (a = −0.5): libvips' bicubic interpolator, what `cropFaceImage` enlarges with. */
 function cubic(x: number): number {
   const a = Math.abs(x);
   if (a < 1) return 1.5 * a * a * a - 2.5 * a * a + 1;
@@ -68,15 +69,16 @@ function lanczos3(x: number): number {
 /** Per output sample: first input index and normalized weights (input indices clamped to [0, n − 1]). */
 function weights(inSize: number, outSize: number): Array<{ index: Int32Array; weight: Float64Array }> {
   const scale = inSize / outSize;
-  // Shrinking: lanczos3 widened by the factor; enlarging: bicubic (libvips' resize does the same).
+  // Shrinking: lanczos3 widened by the factor (libvips' reduce); enlarging: bicubic (as cropFaceImage).
   const kernel = scale >= 1 ? lanczos3 : cubic;
   const support = scale > 1 ? 3 * scale : 2;
   const stretch = scale > 1 ? scale : 1;
   const rows: Array<{ index: Int32Array; weight: Float64Array }> = [];
   for (let o = 0; o < outSize; o++) {
-    // Sample centres: aligned for shrinking; libvips' enlarging (affine, bicubic) lands half an output pixel
-    // earlier (measured against sharp: max error 3 → 1 grey levels).
-    const centre = scale >= 1 ? (o + 0.5) * scale - 0.5 : o * scale - 0.5;
+    // Sample centres aligned (pixel-centre convention) both ways, as in `cropFaceImage` of `@keypoints/data`:
+    // libvips' `reduce` when shrinking; when enlarging, its own centre-aligned Catmull-Rom, which this equals
+    // exactly (not sharp's resize, which lands the content half an output pixel right of and below this).
+    const centre = (o + 0.5) * scale - 0.5;
     const first = Math.ceil(centre - support);
     const last = Math.floor(centre + support);
     const idx: number[] = [];
