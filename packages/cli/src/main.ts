@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendRegistry, container } from '@keypoints/core';
-import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, registerDefaultBackends, runSummaryLines, type TrainResult } from '@keypoints/pipeline';
+import { DEFAULT_TRAINING_DATA, KEYPOINT_SET_NAMES, MODEL_PRESET_NAMES, RECOMMENDED_PRESET, registerDefaultBackends, runSummaryLines, type TrainResult } from '@keypoints/pipeline';
 import { addTrainSpecialistsCommand } from './commands/train-specialists.command.js';
 import { addSubmitCommand } from './commands/submit.command.js';
 import { addPredictCommand } from './commands/predict.command.js';
@@ -30,6 +30,16 @@ function range(v: string): { start: number; stop: number } {
   const [start, stop] = v.split(':').map(Number);
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new InvalidArgumentError(`expected start:stop, e.g. 0.03:0.0001, got '${v}'`);
   return { start, stop };
+}
+
+/** `start:stop` (linear) or `cosine:peak:stop[:warmup]` (cosine with a linear warm-up of `warmup` epochs). */
+function lrSchedule(v: string): { start: number; stop: number } | { shape: 'cosine'; start: number; stop: number; warmup: number } {
+  if (!v.startsWith('cosine:')) return range(v);
+  const [start, stop, warmup = 0] = v.slice('cosine:'.length).split(':').map(Number);
+  if (!(start! > 0) || !(stop! > 0) || !Number.isInteger(warmup) || warmup < 0) {
+    throw new InvalidArgumentError(`expected cosine:peak:stop[:warmup-epochs], e.g. cosine:0.002:0.00001:2, got '${v}'`);
+  }
+  return { shape: 'cosine', start: start!, stop: stop!, warmup };
 }
 
 function pair(v: string): [number, number] {
@@ -97,19 +107,29 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train a model and write runs/<name>/ (config, history, learning curve, metrics, checkpoints, model)')
-    .addOption(new Option('--model <preset>', 'model preset (Nouri 2014 ladder)').choices(MODEL_PRESET_NAMES).default('net1'))
+    .addOption(
+      new Option('--model <preset>', `model preset: Nouri 2014's net1 … net8, the modern conv4 / conv4x2, or recommended (= ${RECOMMENDED_PRESET})`)
+        .choices([...MODEL_PRESET_NAMES, 'recommended'])
+        .default('net1'),
+    )
     .option('--data <file>', 'Kaggle-format training file (.csv, .csv.gz, .zip)', DEFAULT_TRAINING_DATA)
     .option('--limit <n>', 'read only the first n rows of the data file (quick runs)', positiveInt)
     .option('--epochs <n>', "maximum number of epochs (default: the preset's)", positiveInt)
     .option('--max-time <minutes>', "wall-time budget: stop at the epoch end where it runs out and keep the best epoch's weights (PyTorch Lightning max_time); --epochs stays the upper limit", positiveMinutes)
-    .option('--batch-size <n>', 'mini-batch size', positiveInt, 128)
-    .option('--learning-rate <lr>', 'initial learning rate (SGD, Nesterov momentum; default 0.01)', Number)
+    .option('--batch-size <n>', "mini-batch size (default: the preset's; 128 for net1 … net8)", positiveInt)
+    .addOption(new Option('--optimizer <name>', "nesterov (SGD, Nesterov momentum), adam, or adamw (default: the preset's)").choices(['nesterov', 'adam', 'adamw']))
+    .option('--weight-decay <wd>', "AdamW's decoupled weight decay (default 1e-4 with adamw)", Number)
+    .addOption(new Option('--loss <name>', "training loss: mse, l1 or wing (Feng et al. 2018) (default: the preset's)").choices(['mse', 'l1', 'wing']))
+    .option('--learning-rate <lr>', "initial learning rate (default: the preset's; 0.01 for net1 … net8)", Number)
     .option('--momentum <m>', 'initial Nesterov momentum (default 0.9)', Number)
-    .option('--lr-schedule <start:stop>', 'linear learning-rate schedule over the epochs, e.g. 0.03:0.0001', range)
+    .option('--lr-schedule <start:stop>', 'learning-rate schedule over the epochs: linear start:stop (e.g. 0.03:0.0001) or cosine:peak:stop[:warmup-epochs] (e.g. cosine:0.002:0.00001:2)', lrSchedule)
     .option('--momentum-schedule <start:stop>', 'linear momentum schedule, e.g. 0.9:0.999', range)
     .option('--flip', 'flip half of each training batch (mirrors keypoints, swaps left/right)')
     .option('--no-flip', 'no flip augmentation, even if the preset has it')
     .option('--affine', 'random small shifts / rotations / scalings of training faces')
+    .option('--no-affine', 'no affine augmentation, even if the preset has it')
+    .option('--photometric', 'random brightness / contrast changes of training faces')
+    .option('--no-photometric', 'no brightness / contrast augmentation, even if the preset has it')
     .option('--dropout', 'dropout 0.1/0.2/0.3 after the pools, 0.5 after hidden4')
     .option('--no-dropout', 'no dropout, even if the preset has it')
     .option('--dense <a,b>', 'CNN dense layer sizes, e.g. 1000,1000', pair)
@@ -152,12 +172,16 @@ export function buildProgram(): Command {
           epochs: o.epochs,
           maxTime: o.maxTime,
           batchSize: o.batchSize,
+          optimizer: o.optimizer,
+          weightDecay: o.weightDecay,
+          loss: o.loss,
           learningRate: o.learningRate,
           momentum: o.momentum,
           learningRateSchedule: o.lrSchedule,
           momentumSchedule: o.momentumSchedule,
           flip: given('flip') ? o.flip : undefined,
-          affine: o.affine,
+          affine: given('affine') ? o.affine : undefined,
+          photometric: given('photometric') ? o.photometric : undefined,
           dropout: given('dropout') ? o.dropout : undefined,
           dense: o.dense,
           patience: o.patience,

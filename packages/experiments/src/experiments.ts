@@ -1,4 +1,4 @@
-import { MODEL_PRESETS, MODEL_PRESET_NAMES, type ModelPreset, type TrainConfigInput } from '@keypoints/pipeline';
+import { MODEL_PRESETS, MODEL_PRESET_NAMES, RECOMMENDED_PRESET, type ModelPreset, type TrainConfigInput } from '@keypoints/pipeline';
 
 /**
  * One experiment: a named training configuration, as data (in the spirit of kfkd.py).
@@ -23,18 +23,29 @@ const SOURCES: Record<ModelPreset, string> = {
   net6: 'Nouri 2014, net6 (dropout)',
   net7: 'Nouri 2014, net7 (dense 1000)',
   net8: 'Nouri 2014, final net (longer, early stopping)',
+  conv4: 'this project (batch norm, AdamW, cosine, Wing loss, augmentation), docs/results.md',
+  conv4x2: 'this project (conv4, two convolutions per block), docs/results.md',
 };
 
 /**
- * The experiment ladder: one per model preset, SGD with Nesterov momentum (lr 0.01, momentum 0.9
- * unless the preset schedules them), batch 128, Nouri's epochs.
+ * The experiment ladder: one per model preset — Nouri's with SGD with Nesterov momentum (lr 0.01,
+ * momentum 0.9 unless the preset schedules them), batch 128, Nouri's epochs; the modern presets with
+ * their own settings — and `recommended` (the preset `RECOMMENDED_PRESET` names).
  */
-export const EXPERIMENTS: readonly Experiment[] = MODEL_PRESET_NAMES.map((name) => ({
-  name,
-  source: SOURCES[name],
-  description: `${MODEL_PRESETS[name].summary}, ${MODEL_PRESETS[name].epochs} epochs`,
-  config: { model: name, name, batchSize: 128, learningRate: 0.01, momentum: 0.9 },
-}));
+export const EXPERIMENTS: readonly Experiment[] = [
+  ...MODEL_PRESET_NAMES.map((name) => ({
+    name,
+    source: SOURCES[name],
+    description: `${MODEL_PRESETS[name].summary}, ${MODEL_PRESETS[name].epochs} epochs`,
+    config: MODEL_PRESETS[name].convNet ? { model: name, name } : { model: name, name, batchSize: 128, learningRate: 0.01, momentum: 0.9 },
+  })),
+  {
+    name: 'recommended',
+    source: `alias of ${RECOMMENDED_PRESET} (${SOURCES[RECOMMENDED_PRESET]})`,
+    description: `the recommended preset, ${RECOMMENDED_PRESET}: ${MODEL_PRESETS[RECOMMENDED_PRESET].summary}`,
+    config: { model: 'recommended', name: 'recommended' },
+  },
+];
 
 /** Find an experiment by name. @throws {Error} listing the known names. */
 export function experiment(name: string): Experiment {

@@ -10,3 +10,5 @@ export { buildSpecialist, specialistMaxEpochs } from './specialist.builder.js';
 export type { SpecialistConfig } from './specialist.builder.js';
 export { KeypointsDropout, dropoutMultiplier, dropoutStreamState, reseedDropout } from './dropout.layer.js';
 export type { KeypointsDropoutArgs } from './dropout.layer.js';
+export { buildConvNet } from './conv-net.builder.js';
+export type { ConvNetConfig } from './conv-net.builder.js';

@@ -6,13 +6,13 @@ import {
   NanGuardCallback,
   RunDirectoryCallback,
   ScheduleCallback,
-  linearSchedule,
   type RunDirectoryOptions,
   type TrainingCallback,
 } from '@keypoints/training';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
 import { DropoutSeedCallback } from './dropout-seed.callback.js';
+import { scheduleOf } from './schedule-plan.js';
 import { LearningCurveCallback } from './learning-curve.callback.js';
 import { ProgressCallback } from './progress.callback.js';
 
@@ -26,18 +26,20 @@ export const SPECIALIST_PATIENCE = 200;
  * restores the best weights) and `max-time` (with `maxTime`, minutes).
  *
  * A schedule is planned over its `epochs` (pinned when a run is resumed) or else the run's
- * `epochs`, and holds its `stop` value past that span — so resuming with a larger `epochs` trains
+ * `epochs` — with `maxTime`, over the epochs that fit in the time budget when fewer — and holds its `stop` value past that span — so resuming with a larger `epochs` trains
  * the extra epochs at the final learning rate / momentum instead of re-stretching the schedule.
  */
 export function callbacksOf(config: TrainConfig): TrainingCallback[] {
   const out: TrainingCallback[] = [new NanGuardCallback()];
+  // With a time budget, a schedule also plans over the epochs that fit in it (ScheduleCallback's timeBudgetMs).
+  const timeBudget = config.maxTime !== undefined ? { timeBudgetMs: config.maxTime * 60_000 } : {};
   if (config.learningRateSchedule) {
-    const { start, stop, epochs = config.epochs } = config.learningRateSchedule;
-    out.push(new ScheduleCallback({ variable: 'learningRate', schedule: linearSchedule(start, stop), span: epochs }));
+    const s = config.learningRateSchedule;
+    out.push(new ScheduleCallback({ variable: 'learningRate', schedule: scheduleOf(s), span: s.epochs ?? config.epochs, ...timeBudget }));
   }
   if (config.momentumSchedule) {
-    const { start, stop, epochs = config.epochs } = config.momentumSchedule;
-    out.push(new ScheduleCallback({ variable: 'momentum', schedule: linearSchedule(start, stop), span: epochs }));
+    const s = config.momentumSchedule;
+    out.push(new ScheduleCallback({ variable: 'momentum', schedule: scheduleOf(s), span: s.epochs ?? config.epochs, ...timeBudget }));
   }
   const patience = config.patience ?? (config.keypoints !== 'full' ? SPECIALIST_PATIENCE : undefined);
   // A time budget keeps (and restores) the best weights too: early stopping without a patience stop.

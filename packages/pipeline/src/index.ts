@@ -5,7 +5,7 @@
  */
 export { TrainConfigSchema, DEFAULT_TRAINING_DATA, SPECIALISTS_MANIFEST, KEYPOINT_SET_NAMES } from './config.js';
 export type { TrainConfig, TrainConfigInput, ModelPreset } from './config.js';
-export { MODEL_PRESETS, MODEL_PRESET_NAMES, resolveTrainConfig } from './presets.js';
+export { MODEL_PRESETS, MODEL_PRESET_NAMES, RECOMMENDED_PRESET, resolveTrainConfig } from './presets.js';
 export { readRunConfig, keypointSetOf } from './run-config.js';
 export { loadRunData, splitKey, augmentationsOf } from './run-data.js';
 export type { RunData, LoadRunDataOptions } from './run-data.js';

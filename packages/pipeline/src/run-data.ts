@@ -1,6 +1,7 @@
 import { ConfigError, DataFormatError, FULL_KEYPOINT_SET, type KeypointSet } from '@keypoints/core';
 import {
   AffineAugmentation,
+  PhotometricAugmentation,
   completeRowCount,
   FlipAugmentation,
   holdoutSplit,
@@ -146,7 +147,11 @@ function checkUsableTargets(file: string, set: KeypointSet, missing: 'drop' | 'm
   );
 }
 
-/** The training-batch augmentations of a config, in order (flip, then affine). */
+/** The training-batch augmentations of a config, in order (flip, affine, then photometric). */
 export function augmentationsOf(config: TrainConfig): Augmentation[] {
-  return [...(config.flip ? [new FlipAugmentation()] : []), ...(config.affine ? [new AffineAugmentation()] : [])];
+  return [
+    ...(config.flip ? [new FlipAugmentation()] : []),
+    ...(config.affine ? [new AffineAugmentation()] : []),
+    ...(config.photometric ? [new PhotometricAugmentation()] : []),
+  ];
 }

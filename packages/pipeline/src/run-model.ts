@@ -3,6 +3,7 @@ import { FULL_KEYPOINT_SET } from '@keypoints/core';
 import {
   NOURI_DROPOUT,
   buildCnn,
+  buildConvNet,
   buildFullyConnected,
   buildSpecialist,
   cnnModelName,
@@ -13,7 +14,8 @@ import type { TrainConfig } from './config.js';
 import { keypointSetOf } from './run-config.js';
 
 /**
- * Build the (untrained) model of a config: fc for net1, the CNN otherwise, with the output sized to
+ * Build the (untrained) model of a config: the modern conv net when the config has `convNet`, fc for
+ * net1, Nouri's CNN otherwise, with the output sized to
  * the run's keypoint set; with `pretrained`, every layer but the output starts from that model's
  * weights (supervised pre-training, Nouri 2014).
  *
@@ -23,6 +25,11 @@ export function buildModel(config: TrainConfig, pretrained?: tf.LayersModel): tf
   const set = keypointSetOf(config);
   const outputs = set.columns.length;
   let model: tf.LayersModel;
+  if (config.convNet) {
+    model = buildConvNet({ ...config.convNet, outputs, seed: config.seed, name: set === FULL_KEYPOINT_SET ? config.model : set.name });
+    if (pretrained) copyWeightsExceptOutput(pretrained, model);
+    return model;
+  }
   if (config.model === 'net1') {
     model = buildFullyConnected({ hidden: 100, outputs, seed: config.seed });
     if (pretrained) copyWeightsExceptOutput(pretrained, model);
@@ -43,14 +50,23 @@ export function describeModel(config: TrainConfig): string {
   const run = {
     batchSize: config.batchSize,
     epochs: config.epochs,
-    augment: config.flip || config.affine,
+    augment: config.flip || config.affine || config.photometric,
     lrDecay: config.learningRateSchedule !== undefined,
     momentumIncrease: config.momentumSchedule !== undefined,
   };
-  const name =
-    config.model === 'net1'
+  const net = config.convNet;
+  const name = net
+    ? modelName({ convLayers: net.filters.length * net.convsPerBlock, hiddenLayers: 1, ...run, dropout: net.dropout > 0 })
+    : config.model === 'net1'
       ? modelName({ hiddenLayers: 1, ...run })
       : cnnModelName({ ...(config.dropout ? { dropout: NOURI_DROPOUT } : {}) }, run);
-  const tags = [config.keypoints !== 'full' ? config.keypoints : '', config.pretrained ? 'pre' : '', config.missing === 'mask' ? 'masked' : ''];
+  const tags = [
+    net?.batchNorm ? 'bn' : '',
+    config.optimizer !== 'nesterov' ? config.optimizer : '',
+    config.loss !== 'mse' ? config.loss : '',
+    config.keypoints !== 'full' ? config.keypoints : '',
+    config.pretrained ? 'pre' : '',
+    config.missing === 'mask' ? 'masked' : '',
+  ];
   return [name, ...tags.filter(Boolean)].join('_');
 }

@@ -1,5 +1,13 @@
-import { linearSchedule } from '@keypoints/training';
+import { cosineSchedule, linearSchedule, type Schedule } from '@keypoints/training';
 import type { TrainConfig } from './config.js';
+
+/** A schedule as written in a config (`learningRateSchedule` / `momentumSchedule`). */
+export type ScheduleSetting = NonNullable<TrainConfig['learningRateSchedule']>;
+
+/** The schedule function of a config's schedule setting: linear (Nouri's AdjustVariable) or cosine with warm-up. */
+export function scheduleOf(setting: ScheduleSetting): Schedule {
+  return setting.shape === 'cosine' ? cosineSchedule(setting.start, setting.stop, setting.warmup) : linearSchedule(setting.start, setting.stop);
+}
 
 type ScheduleKey = 'learningRateSchedule' | 'momentumSchedule';
 const SCHEDULES: ReadonlyArray<readonly [ScheduleKey, string]> = [
@@ -42,11 +50,11 @@ export function plannedSchedules(saved: TrainConfig, epochs: number | undefined)
     const s = saved[key];
     if (!s) continue;
     const span = s.epochs ?? saved.epochs;
-    schedules[key] = { ...s, epochs: span };
+    schedules[key] = { ...s, epochs: span } as never;
     if (target > span) {
       parts.push(`${label} ${s.start} → ${s.stop} over ${span} epochs, then ${s.stop} for epochs ${span + 1}–${target}`);
     } else if (target < span) {
-      const last = linearSchedule(s.start, s.stop)(target - 1, span);
+      const last = scheduleOf(s)(target - 1, span);
       parts.push(`${label} ${s.start} → ${s.stop} over ${span} epochs, so it ends at ${Number(last.toPrecision(6))} at epoch ${target}`);
     }
   }

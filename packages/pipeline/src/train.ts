@@ -44,11 +44,11 @@ import { buildModel, describeModel } from './run-model.js';
 
 /**
  * The settings of a new run: a {@link TrainConfigInput} whose `model` may be left out when
- * `pretrained` names a run — the architecture (`model`, `dense`, `dropout`, `padding`) then comes
+ * `pretrained` names a run — the architecture (`model`, `dense`, `convNet`, `dropout`, `padding`) then comes
  * from that run's `config.json`.
  */
 export type NewRunConfig = Omit<TrainConfigInput, 'model' | 'dense'> & {
-  readonly model?: ModelPreset | undefined;
+  readonly model?: ModelPreset | 'recommended' | undefined;
   /** CNN dense layer sizes, e.g. `[500, 500]`. */
   readonly dense?: readonly [number, number] | undefined;
 };
@@ -185,6 +185,7 @@ async function withPretrainedArchitecture(input: NewRunConfig & { pretrained: st
   return {
     model: from.model,
     ...(from.dense ? { dense: from.dense } : {}),
+    ...(from.convNet ? { convNet: from.convNet } : {}),
     dropout: from.dropout,
     padding: from.padding,
     ...defined,
@@ -203,7 +204,7 @@ function validated(parsed: ReturnType<typeof TrainConfigSchema.safeParse>): Trai
 /** Preset + input, validated, with absolute paths (so evaluate / plot / resume work from any directory). */
 async function newRunConfig(input: NewRunConfig): Promise<TrainConfig> {
   const full = input.model === undefined && input.pretrained ? await withPretrainedArchitecture({ ...input, pretrained: input.pretrained }) : input;
-  if (full.model === undefined) throw new ConfigError('a training config needs a model preset (net1 … net8)');
+  if (full.model === undefined) throw new ConfigError('a training config needs a model preset (net1 … net8, conv4, conv4x2 or recommended)');
   const parsed = validated(resolveTrainConfig(full as TrainConfigInput));
   const runDir = resolve(parsed.out ?? join('runs', runName(parsed)));
   if (parsed.pretrained && resolve(parsed.pretrained) === runDir) {
@@ -292,7 +293,13 @@ async function executeRun(plan: RunPlan, options: TrainRunOptions): Promise<Trai
   const run = container.createChildContainer();
   try {
     registerTraining(run, {
-      trainer: { learningRate: config.learningRate, momentum: config.momentum },
+      trainer: {
+        optimizer: config.optimizer,
+        loss: config.loss,
+        learningRate: config.learningRate,
+        momentum: config.momentum,
+        ...(config.weightDecay !== undefined ? { weightDecay: config.weightDecay } : {}),
+      },
       defaults,
       callbacks: [...(options.callbacks ?? []), ...plugins, ...(interrupt ? [interrupt] : [])],
       remove,

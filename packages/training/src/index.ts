@@ -1,4 +1,8 @@
-export { Trainer, maskedMse, evaluateMse } from './trainer.js';
+export { Trainer, evaluateMse } from './trainer.js';
+export { LOSS_NAMES, lossByName, maskedMse, maskedL1, maskedWing, WING_WIDTH_PX, WING_EPSILON_PX } from './losses.js';
+export type { LossName, MaskedLoss } from './losses.js';
+export { OPTIMIZER_NAMES, createOptimizer, AdamWOptimizer } from './optimizers.js';
+export type { OptimizerName, OptimizerSettings, TrainingOptimizer } from './optimizers.js';
 export type { TrainerOptions, FitOptions, BatchSource, TrainingBatch, ValidationSet, TrainingState } from './trainer.js';
 export { NesterovMomentumOptimizer } from './nesterov-momentum.optimizer.js';
 export { CallbackRunner } from './callback-runner.js';
@@ -25,7 +29,7 @@ export { HistoryCallback } from './history.callback.js';
 export type { HistoryEntry } from './history.callback.js';
 export { registerTraining } from './register.js';
 export type { TrainingRegistration } from './register.js';
-export { ScheduleCallback, linearSchedule, exponentialDecay, linearLearningRate, linearMomentum } from './schedules.callback.js';
+export { ScheduleCallback, linearSchedule, cosineSchedule, exponentialDecay, linearLearningRate, linearMomentum } from './schedules.callback.js';
 export type { Schedule, ScheduleOptions, ScheduledVariable } from './schedules.callback.js';
 export { Monitor, MONITORABLE } from './monitor.js';
 export type { MonitorOptions, MonitoredMetric } from './monitor.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '@keypoints/core';
+import type { TrainingOptimizer } from './optimizers.js';
 
 /**
  * SGD with Nesterov momentum (Nouri 2014 `update=nesterov_momentum`), a tfjs
@@ -10,7 +11,7 @@ import { ConfigError } from '@keypoints/core';
  * nothing. This class replaces that tensor. Update rule (tfjs / Sutskever form):
  * `v ← μ·v + g;  w ← w − lr·(g + μ·v)`.
  */
-export class NesterovMomentumOptimizer extends tf.MomentumOptimizer {
+export class NesterovMomentumOptimizer extends tf.MomentumOptimizer implements TrainingOptimizer {
   private lr: number;
   private mu: number;
 
@@ -63,7 +64,8 @@ export class NesterovMomentumOptimizer extends tf.MomentumOptimizer {
   }
 }
 
-function checkLearningRate(v: number): void {
+/** Throws unless `v` is a finite number > 0. */
+export function checkLearningRate(v: number): void {
   if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`learning rate must be a finite number > 0, got ${v}`);
 }
 

@@ -21,6 +21,22 @@ export function linearSchedule(start: number, stop: number): Schedule {
 }
 
 /**
+ * Cosine annealing with a linear warm-up (Loshchilov & Hutter 2017, SGDR without restarts; warm-up as
+ * in Goyal et al. 2017): epochs `0 … warmup − 1` rise linearly to `peak` (epoch `e` uses
+ * `peak · (e + 1) / warmup`), then the value follows half a cosine from `peak` down to `stop` at the
+ * last epoch: `stop + (peak − stop) · (1 + cos(π · t)) / 2`, `t = (e − warmup) / (E − 1 − warmup)`.
+ * @throws {ConfigError} when `warmup` is not an integer ≥ 0.
+ */
+export function cosineSchedule(peak: number, stop: number, warmup = 0): Schedule {
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new ConfigError(`cosine schedule warm-up must be an integer number of epochs ≥ 0, got ${warmup}`);
+  return (epoch, epochs) => {
+    if (epoch < warmup) return (peak * (epoch + 1)) / warmup;
+    const t = epochs - 1 - warmup <= 0 ? 1 : Math.min(1, (epoch - warmup) / (epochs - 1 - warmup));
+    return stop + ((peak - stop) * (1 + Math.cos(Math.PI * t))) / 2;
+  };
+}
+
+/**
  * Exponential decay: `initial · rate^(epoch / every)` (Staravoitau 2017's
  * `tf.train.exponential_decay`, per epoch). With `staircase`, `floor(epoch / every)`.
  */
@@ -46,11 +62,24 @@ export interface ScheduleOptions {
    * schedule over the new length). Give it to re-plan explicitly.
    */
   readonly span?: number;
+  /**
+   * A wall-time budget in milliseconds (the run's `--max-time`): before each epoch the span becomes
+   * the smaller of the planned span and the number of epochs that fit in the budget at the mean
+   * epoch duration so far (`durationMs` of the epochs' logs), so a schedule that anneals (cosine,
+   * linear decay) reaches its end when the time runs out rather than at an epoch count the budget
+   * never reaches. The elapsed time is kept in the callback's state (a resumed run continues the
+   * same budget). Default: none (epochs only).
+   */
+  readonly timeBudgetMs?: number;
 }
 
-/** Saveable state of {@link ScheduleCallback}: the span the schedule was planned over. */
+/** Saveable state of {@link ScheduleCallback}: the span the schedule was planned over, the time spent. */
 interface ScheduleState {
   readonly span?: number;
+  /** Summed `durationMs` of the epochs run so far (with a time budget). */
+  readonly elapsedMs?: number;
+  /** Number of epochs in `elapsedMs`. */
+  readonly timedEpochs?: number;
 }
 
 /**
@@ -78,10 +107,16 @@ export class ScheduleCallback implements TrainingCallback {
   readonly order = CALLBACK_ORDER.schedule;
   /** The span of the current run (set at fit start or restored from a checkpoint). */
   private runSpan: number | undefined;
+  /** With a time budget: summed epoch durations (ms) and how many epochs they cover. */
+  private elapsedMs = 0;
+  private timedEpochs = 0;
 
   constructor(private readonly options: ScheduleOptions) {
     if (options.variable !== 'learningRate' && options.variable !== 'momentum') {
       throw new ConfigError(`schedule variable must be 'learningRate' or 'momentum', got '${String(options.variable)}'`);
+    }
+    if (options.timeBudgetMs !== undefined && !(options.timeBudgetMs > 0)) {
+      throw new ConfigError(`schedule time budget must be > 0 ms, got ${options.timeBudgetMs}`);
     }
     if (options.span !== undefined && !(Number.isInteger(options.span) && options.span > 0)) {
       throw new ConfigError(`schedule span must be a positive integer number of epochs, got ${options.span}`);
@@ -95,11 +130,25 @@ export class ScheduleCallback implements TrainingCallback {
   }
 
   /**
+   * The span used at 0-based `epoch`: the planned span, or with a time budget and at least one timed
+   * epoch, the epochs that fit in the budget (`epoch + ⌊remaining / mean epoch duration⌋`, at least
+   * `epoch + 1`) when that is smaller.
+   */
+  effectiveSpan(epoch: number, epochs: number): number {
+    const planned = this.span ?? epochs;
+    const budget = this.options.timeBudgetMs;
+    if (budget === undefined || this.timedEpochs === 0) return planned;
+    const mean = this.elapsedMs / this.timedEpochs;
+    const fit = epoch + Math.max(1, Math.floor((budget - this.elapsedMs) / mean));
+    return Math.min(planned, fit);
+  }
+
+  /**
    * The value for 0-based `epoch` of a fit of `epochs` epochs: `schedule(min(epoch, span − 1), span)`
    * with the planned span (default `epochs` when none is fixed yet).
    */
   valueAt(epoch: number, epochs: number): number {
-    const span = this.span ?? epochs;
+    const span = this.effectiveSpan(epoch, epochs);
     return this.options.schedule(Math.min(epoch, span - 1), span);
   }
 
@@ -107,6 +156,16 @@ export class ScheduleCallback implements TrainingCallback {
     // A new run plans over its epochs; a resumed one keeps the span restored from its checkpoint
     // (a checkpoint without one — written before spans were saved — plans over the fit's epochs).
     if (ctx.epoch === 0 || this.runSpan === undefined) this.runSpan = ctx.epochs;
+    if (ctx.epoch === 0) {
+      this.elapsedMs = 0;
+      this.timedEpochs = 0;
+    }
+  }
+
+  onEpochEnd(ctx: CallbackContext): void {
+    if (this.options.timeBudgetMs === undefined || !ctx.logs) return;
+    this.elapsedMs += ctx.logs.durationMs;
+    this.timedEpochs++;
   }
 
   onEpochStart(ctx: CallbackContext): void {
@@ -116,12 +175,19 @@ export class ScheduleCallback implements TrainingCallback {
   }
 
   getState(): ScheduleState {
-    return this.span !== undefined ? { span: this.span } : {};
+    return {
+      ...(this.span !== undefined ? { span: this.span } : {}),
+      ...(this.options.timeBudgetMs !== undefined ? { elapsedMs: this.elapsedMs, timedEpochs: this.timedEpochs } : {}),
+    };
   }
 
   setState(state: unknown): void {
-    const span = (state as ScheduleState | undefined)?.span;
+    const s = state as ScheduleState | undefined;
+    const span = s?.span;
     this.runSpan = Number.isInteger(span) && (span as number) > 0 ? span : undefined;
+    const ok = Number.isFinite(s?.elapsedMs) && Number.isInteger(s?.timedEpochs) && (s?.timedEpochs as number) >= 0;
+    this.elapsedMs = ok ? (s?.elapsedMs as number) : 0;
+    this.timedEpochs = ok ? (s?.timedEpochs as number) : 0;
   }
 }
 

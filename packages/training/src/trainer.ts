@@ -17,7 +17,8 @@ import { CallbackRunner } from './callback-runner.js';
 import { mergeCallbacks } from './callback-set.js';
 import { DEFAULT_CALLBACKS, REMOVED_CALLBACKS } from './tokens.js';
 import type { EpochLogs, FitStatus, TrainingEvent } from './events.js';
-import { NesterovMomentumOptimizer } from './nesterov-momentum.optimizer.js';
+import { createOptimizer, type OptimizerName, type TrainingOptimizer } from './optimizers.js';
+import { lossByName, maskedMse, type LossName } from './losses.js';
 
 /** One training mini-batch as plain typed arrays (structurally `@keypoints/data`'s `Batch`). */
 export interface TrainingBatch {
@@ -52,10 +53,19 @@ export interface ValidationSet {
 
 /** Optimizer and loop settings. Defaults are Nouri 2014's net1/net2. */
 export interface TrainerOptions {
+  /** Optimizer (see `OPTIMIZER_NAMES`); default `nesterov` (SGD with Nesterov momentum, Nouri 2014). */
+  readonly optimizer?: OptimizerName;
   /** Initial learning rate; default 0.01. */
   readonly learningRate?: number;
-  /** Initial Nesterov momentum; default 0.9. */
+  /** Initial Nesterov momentum; default 0.9 (ignored by Adam/AdamW). */
   readonly momentum?: number;
+  /** AdamW's decoupled weight decay (default 1e-4 with `adamw`; not allowed with the others). */
+  readonly weightDecay?: number;
+  /**
+   * The loss minimised (see `LOSS_NAMES`): `mse` (default, Nouri 2014), `l1`, or `wing` (Feng et al.
+   * 2018). Reported training and validation figures are MSE / RMSE in pixels whatever the loss.
+   */
+  readonly loss?: LossName;
   /** Batch size used for validation forward passes; default 256 (does not change results). */
   readonly evalBatchSize?: number;
 }
@@ -99,7 +109,7 @@ export interface TrainingState {
  * else every checkpointed epoch would leak one tensor.
  */
 async function captureState(
-  optimizer: NesterovMomentumOptimizer,
+  optimizer: TrainingOptimizer,
   runner: CallbackRunner,
   epochsCompleted: number,
 ): Promise<TrainingState> {
@@ -121,9 +131,9 @@ async function captureState(
   };
 }
 
-async function restoreState(optimizer: NesterovMomentumOptimizer, runner: CallbackRunner, state: TrainingState): Promise<void> {
+async function restoreState(optimizer: TrainingOptimizer, runner: CallbackRunner, state: TrainingState): Promise<void> {
   optimizer.setLearningRate(state.learningRate);
-  optimizer.setMomentum(state.momentum);
+  if (state.momentum !== optimizer.currentMomentum) optimizer.setMomentum(state.momentum);
   const decoded = tf.io.decodeWeights(state.optimizer.data, state.optimizer.specs);
   const named = state.optimizer.specs.map((s) => ({ name: s.name, tensor: decoded[s.name] }));
   await optimizer.setWeights(named);
@@ -140,7 +150,8 @@ interface FitState {
   readonly signal: AbortSignal;
   readonly emit: (e: TrainingEvent) => void;
   readonly runner: CallbackRunner;
-  readonly optimizer: NesterovMomentumOptimizer;
+  readonly optimizer: TrainingOptimizer;
+  readonly loss: (pred: tf.Tensor, y: tf.Tensor, mask: tf.Tensor) => tf.Scalar;
   readonly variables: tf.Variable[];
   readonly batchEvents: boolean;
   /** Read each batch's loss (for `batchEnd` events or `onBatchEnd` hooks). */
@@ -183,7 +194,7 @@ interface FitState {
  */
 @injectable()
 export class Trainer {
-  private readonly options: Required<TrainerOptions>;
+  private readonly options: Required<Omit<TrainerOptions, 'weightDecay'>> & Pick<TrainerOptions, 'weightDecay'>;
   private readonly callbacks: readonly TrainingCallback[];
   private busy = false;
 
@@ -203,14 +214,20 @@ export class Trainer {
     @injectAll(DEFAULT_CALLBACKS, { isOptional: true }) defaults: readonly TrainingCallback[] = [],
     @injectAll(REMOVED_CALLBACKS, { isOptional: true }) remove: readonly string[] = [],
   ) {
-    this.options = { learningRate: 0.01, momentum: 0.9, evalBatchSize: 256, ...options };
+    this.options = { optimizer: 'nesterov', loss: 'mse', learningRate: 0.01, momentum: 0.9, evalBatchSize: 256, ...options };
     if (!Number.isInteger(this.options.evalBatchSize) || this.options.evalBatchSize < 1) {
       throw new ConfigError(`evalBatchSize must be a positive integer, got ${this.options.evalBatchSize}`);
     }
     // Validate early (constructors fail on bad options).
-    new NesterovMomentumOptimizer(this.options.learningRate, this.options.momentum).dispose();
+    this.newOptimizer().dispose();
+    lossByName(this.options.loss);
     this.callbacks = mergeCallbacks({ defaults, callbacks, remove });
     new CallbackRunner(this.callbacks);
+  }
+
+  private newOptimizer(): TrainingOptimizer {
+    const { optimizer, learningRate, momentum, weightDecay } = this.options;
+    return createOptimizer(optimizer, { learningRate, momentum, ...(weightDecay !== undefined ? { weightDecay } : {}) });
   }
 
   /** The callbacks of this trainer, in run order, per hook (for `--explain`-style output). */
@@ -280,7 +297,7 @@ export class Trainer {
     }
     this.busy = true;
     const runner = new CallbackRunner(this.callbacks);
-    const optimizer = new NesterovMomentumOptimizer(this.options.learningRate, this.options.momentum);
+    const optimizer = this.newOptimizer();
     const batchEvents = options.batchEvents ?? true;
     const f: FitState = {
       model,
@@ -291,6 +308,7 @@ export class Trainer {
       emit,
       runner,
       optimizer,
+      loss: lossByName(this.options.loss),
       variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
       batchEvents,
       needBatchLoss: batchEvents || runner.has('onBatchEnd'),
@@ -393,13 +411,27 @@ export class Trainer {
     return { lossSum, seen };
   }
 
-  /** One SGD step on one batch (training-mode layers, e.g. dropout on); returns its masked MSE (caller disposes). */
+  /**
+   * One optimizer step on one batch (training-mode layers, e.g. dropout on) minimising the trainer's
+   * loss; returns the batch's masked MSE (caller disposes), whatever the loss.
+   */
   private trainBatch(f: FitState, batch: TrainingBatch): tf.Scalar {
     return tf.tidy(() => {
       const x = tf.tensor(batch.images, [batch.size, ...f.inputShape]);
       const y = tf.tensor2d(batch.targets, [batch.size, f.outputs]);
       const m = tf.tensor2d(batch.mask, [batch.size, f.outputs]);
-      return f.optimizer.minimize(() => maskedMse(f.model.apply(x, { training: true }) as tf.Tensor, y, m), true, f.variables)!;
+      if (f.loss === maskedMse) return f.optimizer.minimize(() => maskedMse(f.model.apply(x, { training: true }) as tf.Tensor, y, m), true, f.variables)!;
+      let mse: tf.Scalar | undefined;
+      f.optimizer.minimize(
+        () => {
+          const pred = f.model.apply(x, { training: true }) as tf.Tensor;
+          mse = tf.keep(tf.tidy(() => maskedMse(pred, y, m)));
+          return f.loss(pred, y, m);
+        },
+        false,
+        f.variables,
+      );
+      return mse!;
     });
   }
 
@@ -464,17 +496,6 @@ export class Trainer {
       ...extra,
     };
   }
-}
-
-/**
- * Masked mean squared error: `Σ mask·(pred − y)² / Σ mask` (equals plain MSE when nothing
- * is missing). Normalized units.
- */
-export function maskedMse(pred: tf.Tensor, y: tf.Tensor, mask: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const se = tf.mul(tf.squaredDifference(pred, y), mask);
-    return tf.div(tf.sum(se), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
-  });
 }
 
 /**
