@@ -210,10 +210,11 @@ export function buildProgram(): Command {
     .option('--data <file>', 'evaluate on this Kaggle-format file instead of the validation split')
     .option('--keypoints <file>', 'keypoints for --data when it is a test.csv (joined on ImageId), e.g. packages/sample-data/data/test_keypoints.csv.gz')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(backends))
+    .option('--flip-tta', 'test-time flip averaging: also predict the mirrored faces and average (twice the inference cost)')
     .option('--json', 'print JSON')
     .action(async (runDir: string, o) => {
       const { evaluateRun } = await import('@keypoints/inference');
-      const r = await evaluateRun(runDir, { data: o.data, keypoints: o.keypoints, backend: o.backend });
+      const r = await evaluateRun(runDir, { data: o.data, keypoints: o.keypoints, backend: o.backend, flipTta: o.flipTta === true });
       if (o.json) {
         console.log(JSON.stringify(r, null, 2));
         return;

@@ -53,12 +53,12 @@ export interface EvaluationResult {
  */
 export async function evaluateRun(
   runDirArg: string,
-  options: { data?: string; keypoints?: string; backend?: string; logger?: Logger } = {},
+  options: { data?: string; keypoints?: string; backend?: string; flipTta?: boolean; logger?: Logger } = {},
 ): Promise<EvaluationResult> {
   const runDir = resolve(runDirArg);
   const logger = options.logger ?? consoleLogger;
   if (options.keypoints && !options.data) throw new ConfigError('--keypoints needs --data (the images to predict on)');
-  const predictor = await loadPredictor(runDir, { ...(options.backend ? { backend: options.backend } : {}), logger });
+  const predictor = await loadPredictor(runDir, { ...(options.backend ? { backend: options.backend } : {}), ...(options.flipTta ? { flipTta: true } : {}), logger });
   try {
     let data: Dataset;
     if (options.data && options.keypoints) {

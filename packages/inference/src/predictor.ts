@@ -6,10 +6,12 @@ import {
   DataNotFoundError,
   IMAGE_PIXELS,
   IMAGE_SIZE,
+  FULL_KEYPOINT_SET,
   KAGGLE_COLUMNS,
   consoleLogger,
   type Logger,
 } from '@keypoints/core';
+import { flipSamples } from '@keypoints/data';
 import { loadModel } from '@keypoints/models';
 import { initBackend } from '@keypoints/pipeline';
 import { SPECIALISTS_MANIFEST, readSpecialistsManifest, type TrainConfig } from '@keypoints/pipeline';
@@ -65,6 +67,12 @@ export interface LoadPredictorOptions {
   readonly backend?: string;
   /** Images per `model.predict` call, default {@link DEFAULT_PREDICT_BATCH} (256). */
   readonly batchSize?: number;
+  /**
+   * Test-time flip averaging: also predict the mirrored faces, mirror those keypoints back (x mirrored
+   * about the image centre, left/right columns swapped, as the training flip does) and average the two.
+   * Twice the inference cost. Default false.
+   */
+  readonly flipTta?: boolean;
   readonly logger?: Logger;
 }
 
@@ -144,6 +152,16 @@ export async function loadPredictor(dirArg: string, options: LoadPredictorOption
       if (!Number.isInteger(count) || count < 0 || images.length !== count * IMAGE_PIXELS) {
         throw new ConfigError(`predict: images hold ${images.length} values; expected count × 9216 = ${count} × ${IMAGE_PIXELS}`);
       }
+      const out = predictColumns(images, count);
+      if (options.flipTta) averageWithMirrored(out, images, count, predictColumns);
+      return out;
+    },
+    dispose(): void {
+      for (const model of models) model.dispose();
+    },
+  };
+
+  function predictColumns(images: Float32Array, count: number): Float32Array {
       const out = new Float32Array(count * k).fill(NaN);
       for (let start = 0; start < count; start += batchSize) {
         const size = Math.min(batchSize, count - start);
@@ -160,11 +178,23 @@ export async function loadPredictor(dirArg: string, options: LoadPredictorOption
         });
       }
       return out;
-    },
-    dispose(): void {
-      for (const model of models) model.dispose();
-    },
-  };
+  }
+}
+
+/**
+ * Test-time flip averaging in place: `out` (`[count, 30]` normalized, Kaggle order, NaN = not predicted)
+ * becomes the mean of itself and the prediction on the mirrored faces mapped back (the training flip's
+ * `flipSamples`: x mirrored about the image centre under the pixel-centre convention, left/right swapped).
+ */
+function averageWithMirrored(out: Float32Array, images: Float32Array, count: number, predict: (images: Float32Array, count: number) => Float32Array): void {
+  const all = [...Array(count).keys()];
+  const mirrored = { size: count, images: images.slice(), targets: new Float32Array(count * KAGGLE_COLUMNS.length), mask: new Float32Array(count * KAGGLE_COLUMNS.length) };
+  flipSamples(mirrored, all, FULL_KEYPOINT_SET);
+  const flipped = predict(mirrored.images, count);
+  // Map the mirrored faces' keypoints back: the same flip on the predictions (the images flip back too).
+  const back = { size: count, images: mirrored.images, targets: flipped, mask: flipped.map((v) => (Number.isNaN(v) ? 0 : 1)) };
+  flipSamples(back, all, FULL_KEYPOINT_SET);
+  for (let i = 0; i < out.length; i++) out[i] = ((out[i] as number) + (back.targets[i] as number)) / 2;
 }
 
 /** `model` for a run directory, `specialists` for a specialists folder. */
