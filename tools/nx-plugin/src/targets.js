@@ -88,7 +88,7 @@ function count(n) {
 /**
  * The targets of the experiments project, one per catalog entry: `<experiment>` (net1 … net8),
  * `specialists`, `specialist-<group>` per group, `specialists-manifest`, `youtube-faces-data` and
- * `ladder`. Each runs a runner of packages/experiments/src (or the data converter) through the
+ * `ladder`, `ablation`. Each runs a runner of packages/experiments/src (or the data converter) through the
  * {@link EXPERIMENT_EXECUTOR}; overrides on the command line become the runner's flags
  * (`nx run experiments:net1 --epochs=2 --data=FILE`).
  * @param {ExperimentCatalog} catalog
@@ -157,6 +157,11 @@ function experimentTargets(catalog) {
     dependsOn: ['youtube-faces-data'],
     options: { script: 'packages/experiments/src/ladder.ts', data: 'runs/data/youtube-faces/training.csv.gz', epochs: 40, out: 'runs/ladder40' },
     metadata: { description: 'net1..net6 with one equal epoch budget (40 epochs) on the full converted YouTube-Faces set (docs/results.md)' },
+  });
+  targets.ablation = experiment({
+    dependsOn: ['youtube-faces-data'],
+    options: { script: 'packages/experiments/src/ablation.ts', data: 'runs/data/youtube-faces/training.csv.gz', epochs: 20, out: 'runs/ablation' },
+    metadata: { description: "the modern recipe's ablation: from net5 to conv4 one ingredient per row, 20 epochs each on the full converted YouTube-Faces set (docs/results.md)" },
   });
   return targets;
 }
