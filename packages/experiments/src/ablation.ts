@@ -4,7 +4,7 @@
  * ingredient to the row before it (from Nouri's net5 to the `conv4` preset), plus variants of the
  * final recipe, all with the same epoch budget on the identity-grouped 20 % split (seed 42):
  *
- *   tsx packages/experiments/src/ablation.ts --data runs/data/youtube-faces/training.csv.gz --epochs 20 \
+ *   tsx packages/experiments/src/ablation.ts --data runs/data/youtube-faces/training.csv.gz --epochs 12 \
  *       [--rows a,b,…] [--out runs/ablation] [--threads 2]
  *
  * Results are merged into `<out>/ablation.json` by row (so rows can be run in separate invocations)
@@ -96,7 +96,7 @@ const positiveInt = (v: string) => {
 
 const program = new Command('ablation')
   .requiredOption('--data <file>', 'Kaggle-format training file with an Identity column (the converted YouTube-Faces set)')
-  .option('--epochs <n>', 'epochs per row (one equal budget)', positiveInt, 20)
+  .option('--epochs <n>', 'epochs per row (one equal budget)', positiveInt, 12)
   .option('--rows <list>', `comma-separated rows (default all: ${ABLATION_ROWS.map((r) => r.name).join(',')})`)
   .option('--out <dir>', 'folder of the runs and ablation.json', 'runs/ablation')
   .option('--threads <n>', 'wasm threads', positiveInt, 2)

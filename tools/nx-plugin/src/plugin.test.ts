@@ -92,7 +92,7 @@ describe('@keypoints/nx-plugin createNodes', () => {
     expect(t['specialists-manifest'].dependsOn).toEqual(groups.map((g) => `specialist-${g.replace(/_/g, '-')}`));
     expect(t['specialists-manifest'].options).toMatchObject({ manifestOnly: true });
     expect(t.ladder).toMatchObject({ dependsOn: ['youtube-faces-data'], options: { script: 'packages/experiments/src/ladder.ts', epochs: 40, out: 'runs/ladder40' } });
-    expect(t.ablation).toMatchObject({ dependsOn: ['youtube-faces-data'], options: { script: 'packages/experiments/src/ablation.ts', epochs: 20, out: 'runs/ablation' } });
+    expect(t.ablation).toMatchObject({ dependsOn: ['youtube-faces-data'], options: { script: 'packages/experiments/src/ablation.ts', epochs: 12, out: 'runs/ablation' } });
     expect(t['youtube-faces-data'].options).toMatchObject({ script: 'packages/data/src/convert/make-sample.ts', args: ['--all'], out: 'runs/data/youtube-faces' });
     const experimentTargets = Object.keys(t).filter((k) => !['test', 'typecheck', 'build'].includes(k));
     expect(experimentTargets.sort()).toEqual(
