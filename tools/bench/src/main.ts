@@ -2,6 +2,9 @@
  * `npx nx run bench:train` (or `npx tsx --conditions=@keypoints/source tools/bench/src/main.ts train --help`): training and
  * inference images/s of net1, net2 and net6 at batch 128 on every installed tfjs backend and
  * thread count, and PyTorch's on the same machine when `python3-torch` is installed.
+ *
+ * `npx nx run bench:time-to-accuracy -- --minutes=N` (`main.ts time-to-accuracy --help`): the validation RMSE
+ * net4, net5 and the modern presets reach in N minutes each, vs PyTorch with the same recipe (time-to-accuracy.ts).
  */
 import { Command, Option } from 'commander';
 import { machineInfo } from './machine.js';
@@ -53,6 +56,49 @@ program
     console.log(formatTable(report));
     for (const s of report.skipped) console.log(`skipped ${s.what}: ${s.reason}`);
     console.log(`\nwrote ${writeReport(report, opts.out)}`);
+  });
+
+const number = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a number > 0: '${value}'`);
+  return n;
+};
+const names = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+program
+  .command('time-to-accuracy')
+  .description('validation RMSE reached in N minutes of training per preset (net4, net5, every modern preset), vs PyTorch with the same recipe and split')
+  .addOption(new Option('--minutes <n>', 'time budget per run, minutes (fractions allowed)').default(30).argParser(number))
+  .addOption(new Option('--presets <list>', 'presets (default: net4, net5 and every modern preset)').argParser(names))
+  .addOption(new Option('--frameworks <list>', 'keypoints, pytorch (skipped with the reason when torch is not installed)').default(['keypoints', 'pytorch']).argParser(list(['keypoints', 'pytorch'] as const)))
+  .option('--data <file>', 'Kaggle-format training file (default: runs/data/youtube-faces/training.csv.gz, from experiments:youtube-faces-data)')
+  .addOption(new Option('--limit <n>', 'read only the first N rows (quick checks)').argParser(positive))
+  .addOption(new Option('--threads <n>', 'wasm backend and PyTorch threads').default(2).argParser(positive))
+  .addOption(new Option('--epochs <n>', "maximum epochs (default: the preset's; the time budget stops a run first)").argParser(positive))
+  .option('--out <file>', 'results JSON, merged (charts beside it)', 'runs/bench/time-to-accuracy.json')
+  .option('--no-progress', 'no progress bars / lines of the keypoints runs')
+  .action(async (opts: {
+    minutes: number; presets?: string[]; frameworks: Array<'keypoints' | 'pytorch'>; data?: string; limit?: number; threads: number;
+    epochs?: number; out: string; progress: boolean;
+  }) => {
+    const tta = await import('./time-to-accuracy.js');
+    try {
+      const report = await tta.runTimeToAccuracy({
+        minutes: opts.minutes, frameworks: opts.frameworks, threads: opts.threads, out: opts.out, progress: opts.progress,
+        ...(opts.presets ? { presets: opts.presets } : {}), ...(opts.data ? { data: opts.data } : {}),
+        ...(opts.limit ? { limit: opts.limit } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
+      });
+      const m = report.file.machine;
+      console.log(`\n## bench:time-to-accuracy — ${opts.minutes} min per run, ${opts.threads} thread(s); ${m.cpuModel}, ${m.cores} cores, ${m.platform}, Node ${m.node} (load ${m.loadAverage})\n`);
+      console.log(tta.formatTtaTable(report.file, opts.minutes));
+      for (const s of [...report.skipped, ...report.failed]) console.log(`${report.failed.includes(s) ? 'failed' : 'skipped'} ${s.what}: ${s.reason}`);
+      console.log(`\nwrote ${report.written.json}${report.written.svg ? `, ${report.written.svg}, ${report.written.png}` : ''}`);
+      if (report.failed.length > 0) process.exitCode = 1;
+    } catch (err) {
+      if (!(err instanceof tta.TtaError)) throw err;
+      process.stderr.write(`bench:time-to-accuracy: ${err.message}\n`);
+      process.exitCode = 1;
+    }
   });
 
 await program.parseAsync(process.argv);

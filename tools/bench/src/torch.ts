@@ -42,7 +42,11 @@ export function findTorch(): TorchPython | undefined {
   return undefined;
 }
 
-function torchEnv(threads: number, libraryPath: string | undefined): NodeJS.ProcessEnv {
+/**
+ * The environment of a PyTorch peer process: `threads` OpenMP/OpenBLAS threads and, when Debian's
+ * `libopenblas0-openmp` is installed (`libraryPath`), `LD_LIBRARY_PATH` pointing at its OpenBLAS.
+ */
+export function torchEnv(threads: number, libraryPath: string | undefined): NodeJS.ProcessEnv {
   return {
     ...process.env,
     OMP_NUM_THREADS: String(threads),
