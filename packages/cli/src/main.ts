@@ -108,7 +108,7 @@ export function buildProgram(): Command {
     .command('train')
     .description('train a model and write runs/<name>/ (config, history, learning curve, metrics, checkpoints, model)')
     .addOption(
-      new Option('--model <preset>', `model preset: Nouri 2014's net1 … net8, the modern conv4 / conv4x2, or recommended (= ${RECOMMENDED_PRESET})`)
+      new Option('--model <preset>', `model preset: Nouri 2014's net1 … net8, the modern conv4 / conv4bn / conv4x2, or recommended (= ${RECOMMENDED_PRESET})`)
         .choices([...MODEL_PRESET_NAMES, 'recommended'])
         .default('net1'),
     )

@@ -23,7 +23,8 @@ const SOURCES: Record<ModelPreset, string> = {
   net6: 'Nouri 2014, net6 (dropout)',
   net7: 'Nouri 2014, net7 (dense 1000)',
   net8: 'Nouri 2014, final net (longer, early stopping)',
-  conv4: 'this project (batch norm, AdamW, cosine, Wing loss, augmentation), docs/results.md',
+  conv4: 'this project (AdamW, cosine, Wing loss, augmentation), docs/results.md',
+  conv4bn: 'this project (conv4 with batch normalization), docs/results.md',
   conv4x2: 'this project (conv4, two convolutions per block), docs/results.md',
 };
 

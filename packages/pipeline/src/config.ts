@@ -60,8 +60,8 @@ const convNet = z
  */
 export const TrainConfigSchema = z
   .object({
-    /** Model preset: `net1` … `net8` (Nouri 2014), or this project's modern `conv4`, `conv4x2` (see `MODEL_PRESETS`). */
-    model: z.enum(['net1', 'net2', 'net3', 'net4', 'net5', 'net6', 'net7', 'net8', 'conv4', 'conv4x2']),
+    /** Model preset: `net1` … `net8` (Nouri 2014), or this project's modern `conv4`, `conv4bn`, `conv4x2` (see `MODEL_PRESETS`). */
+    model: z.enum(['net1', 'net2', 'net3', 'net4', 'net5', 'net6', 'net7', 'net8', 'conv4', 'conv4bn', 'conv4x2']),
     /** Run name (folder under `runs/`); default: the model preset. */
     name: z.string().min(1).optional(),
     /** Kaggle-format training file (.csv, .csv.gz, .zip); default the embedded sample. */

@@ -119,8 +119,8 @@ describe('portable models: every preset loads with stock tfjs (no @keypoints imp
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('saves net1 … net8, conv4, conv4x2 and a net6-pretrained specialist with standard classes only; loadModel and tf.io.fromMemory predict what the model predicts', async () => {
-    expect(MODEL_PRESET_NAMES).toEqual(['net1', 'net2', 'net3', 'net4', 'net5', 'net6', 'net7', 'net8', 'conv4', 'conv4x2']);
+  it('saves net1 … net8, conv4, conv4bn, conv4x2 and a net6-pretrained specialist with standard classes only; loadModel and tf.io.fromMemory predict what the model predicts', async () => {
+    expect(MODEL_PRESET_NAMES).toEqual(['net1', 'net2', 'net3', 'net4', 'net5', 'net6', 'net7', 'net8', 'conv4', 'conv4bn', 'conv4x2']);
     const save = async (name: string, model: tf.LayersModel): Promise<void> => {
       const dir = join(root, name, 'model');
       await saveModel(model, dir);
@@ -174,7 +174,7 @@ describe('portable models: every preset loads with stock tfjs (no @keypoints imp
   }, 300_000);
 
   it('a process with only @tensorflow/tfjs loads every saved model (tf.io.fromMemory from the bytes) and predicts the same to 1e-5; a non-portable save fails there with Unknown layer', async () => {
-    expect(cases).toHaveLength(11);
+    expect(cases).toHaveLength(12);
     // The control: a checkpoint-style save keeps KeypointsDropout, which stock tfjs cannot read.
     const six = cases.find((c) => c.name === 'net6')!;
     const reloaded = await loadModel(six.dir);

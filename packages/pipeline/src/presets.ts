@@ -34,14 +34,19 @@ export const MODEL_PRESETS: Readonly<Record<ModelPreset, Partial<Omit<TrainConfi
   net7: { summary: 'net6 with dense 1000/1000', epochs: 5000, flip: true, dropout: true, dense: [1000, 1000], learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM },
   net8: { summary: 'net7, longer, with early stopping (patience 200)', epochs: 10000, flip: true, dropout: true, dense: [1000, 1000], learningRateSchedule: NOURI_LR, momentumSchedule: NOURI_MOMENTUM, patience: 200 },
   conv4: {
-    summary: 'modern: 4 blocks of 3×3 conv + batch norm (16/32/64/128), dense 256; AdamW, cosine learning rate with warm-up, Wing loss, flip + affine + brightness/contrast',
+    summary: 'modern: 4 blocks of 3×3 conv (16/32/64/128) + ReLU + pool, dense 256; AdamW, cosine learning rate with warm-up, Wing loss, flip + affine + brightness/contrast',
     ...MODERN,
-    convNet: { filters: [16, 32, 64, 128] },
+    convNet: { filters: [16, 32, 64, 128], batchNorm: false },
+  },
+  conv4bn: {
+    summary: 'conv4 with batch normalization after every convolution',
+    ...MODERN,
+    convNet: { filters: [16, 32, 64, 128], batchNorm: true },
   },
   conv4x2: {
     summary: 'conv4 with two 3×3 convolutions per block (VGG-style)',
     ...MODERN,
-    convNet: { filters: [16, 32, 64, 128], convsPerBlock: 2 },
+    convNet: { filters: [16, 32, 64, 128], convsPerBlock: 2, batchNorm: false },
   },
 };
 

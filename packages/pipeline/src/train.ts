@@ -204,7 +204,7 @@ function validated(parsed: ReturnType<typeof TrainConfigSchema.safeParse>): Trai
 /** Preset + input, validated, with absolute paths (so evaluate / plot / resume work from any directory). */
 async function newRunConfig(input: NewRunConfig): Promise<TrainConfig> {
   const full = input.model === undefined && input.pretrained ? await withPretrainedArchitecture({ ...input, pretrained: input.pretrained }) : input;
-  if (full.model === undefined) throw new ConfigError('a training config needs a model preset (net1 … net8, conv4, conv4x2 or recommended)');
+  if (full.model === undefined) throw new ConfigError('a training config needs a model preset (net1 … net8, conv4, conv4bn, conv4x2 or recommended)');
   const parsed = validated(resolveTrainConfig(full as TrainConfigInput));
   const runDir = resolve(parsed.out ?? join('runs', runName(parsed)));
   if (parsed.pretrained && resolve(parsed.pretrained) === runDir) {
