@@ -337,8 +337,9 @@ interface FaceApi {
  * face-api's 68-point net on each photo: tiny detector with the plugin's settings (input 416, min score 0.3, border
  * of 0.5 × the larger side with edge pixels repeated, a second try with 1 when nothing is found), then
  * `withFaceLandmarks()`; the labelled face's 68 points (best-scoring box on it) → the 15 keypoints, photo pixels.
- * face-api's points are continuous image coordinates (edge convention); 0.5 is subtracted to reach our
- * pixel-centre convention.
+ * face-api's points are used as returned: measured from the pixels, they are already pixel-centred (their midline
+ * sits +0.02 ± 0.11 px from the faces' mirror-symmetry axis; `bench:annotation-convention`,
+ * packages/sample-data/data/README.md). Until 2026-11-30 0.5 px was subtracted here, which was wrong.
  */
 async function faceApiLandmarks(rs: readonly LandmarkRecord[], onPhoto: (done: number, total: number) => void): Promise<Array<Float64Array | undefined>> {
   const require = createRequire(import.meta.url);
@@ -368,8 +369,8 @@ async function landmarksPadded(api: FaceApi, image: RgbImage, fraction: number, 
       const b = f.detection.box;
       const points = new Float64Array(136);
       f.landmarks.positions.forEach((q, k) => {
-        points[2 * k] = q.x - pad - 0.5;
-        points[2 * k + 1] = q.y - pad - 0.5;
+        points[2 * k] = q.x - pad;
+        points[2 * k + 1] = q.y - pad;
       });
       return { box: [b.x - pad, b.y - pad, b.width, b.height], score: f.detection.score, points };
     });
