@@ -193,57 +193,96 @@ void sum_blocks(const int32_t *args, int tid, int nthreads) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Column sums: out[c] = sum_p x[p, c] (tfjs Sum over the leading axes, e.g. a bias gradient). */
-/* Threads split the columns; 64-row float32 partial sums are folded into float64.             */
-/* args: x, out (pointers), P, C.                                                              */
+/* Per-channel sums over the leading axes (rows p of C channels):                              */
+/*   mode 0: s1[c] = sum_p a[p, c]  (tfjs Sum / Mean over leading axes: bias gradients, the     */
+/*           batch mean and variance of batch normalization);                                   */
+/*   mode 1: s1[c] = sum_p a[p, c], s2[c] = sum_p a[p, c] * (b[p, c] - mean[c])  (the batch-norm */
+/*           gradient: a = dy, b = x).                                                          */
+/* Threads split the rows (so every thread streams its own part of memory, also for few        */
+/* channels); thread t writes the float64 sums of its rows to part + 2*C*t (s1, then s2) and   */
+/* the caller adds the threads' parts. 64-row float32 partial sums are folded into float64.    */
+/* args: a, b, mean (0, 0 in mode 0), part (float64, 2*C per thread) (pointers), P, C, mode.   */
 /* ------------------------------------------------------------------------------------------ */
-EXPORT("column_sums")
-void column_sums(const int32_t *args, int tid, int nthreads) {
-  const float *x = (const float *)args[0];
-  float *out = (float *)args[1];
-  int P = args[2], C = args[3];
-  int c_lo, c_hi;
-  share(C, 4, tid, nthreads, &c_lo, &c_hi);
-  int c = c_lo;
-  for (; c + 16 <= c_hi; c += 16) {
-    v128_t d0 = wasm_f64x2_splat(0), d1 = d0, d2 = d0, d3 = d0, d4 = d0, d5 = d0, d6 = d0, d7 = d0;
-    for (int p0 = 0; p0 < P; p0 += 64) {
-      int p1 = imin(P, p0 + 64);
-      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-      for (int p = p0; p < p1; p++) {
-        const float *r = x + (long)p * C + c;
-        s0 = wasm_f32x4_add(s0, wasm_v128_load(r));
-        s1 = wasm_f32x4_add(s1, wasm_v128_load(r + 4));
-        s2 = wasm_f32x4_add(s2, wasm_v128_load(r + 8));
-        s3 = wasm_f32x4_add(s3, wasm_v128_load(r + 12));
+INLINE void fold4(double *d, v128_t s) {
+  v128_t lo = wasm_f64x2_promote_low_f32x4(s);
+  v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1));
+  wasm_v128_store(d, wasm_f64x2_add(wasm_v128_load(d), lo));
+  wasm_v128_store(d + 2, wasm_f64x2_add(wasm_v128_load(d + 2), hi));
+}
+
+EXPORT("channel_sums")
+void channel_sums(const int32_t *args, int tid, int nthreads) {
+  const float *a = (const float *)args[0];
+  const float *b = (const float *)args[1];
+  const float *mean = (const float *)args[2];
+  double *s1 = (double *)args[3] + (long)2 * args[5] * tid;
+  int P = args[4], C = args[5], mode = args[6];
+  double *s2 = s1 + C;
+  __builtin_memset(s1, 0, (unsigned)C * 16u);
+  int lo, hi;
+  share(P, 1, tid, nthreads, &lo, &hi);
+  for (int p0 = lo; p0 < hi; p0 += 64) {
+    int p1 = imin(hi, p0 + 64);
+    const float *ar = a + (long)p0 * C;
+    const float *br = mode ? b + (long)p0 * C : 0;
+    int c = 0;
+    if (mode == 0) {
+      for (; c + 16 <= C; c += 16) {
+        v128_t t0 = wasm_f32x4_splat(0), t1 = t0, t2 = t0, t3 = t0;
+        const float *q = ar + c;
+        for (int p = p0; p < p1; p++, q += C) {
+          t0 = wasm_f32x4_add(t0, wasm_v128_load(q));
+          t1 = wasm_f32x4_add(t1, wasm_v128_load(q + 4));
+          t2 = wasm_f32x4_add(t2, wasm_v128_load(q + 8));
+          t3 = wasm_f32x4_add(t3, wasm_v128_load(q + 12));
+        }
+        fold4(s1 + c, t0), fold4(s1 + c + 4, t1), fold4(s1 + c + 8, t2), fold4(s1 + c + 12, t3);
       }
-#define FOLD(s, lo, hi)                                                                      \
-  lo = wasm_f64x2_add(lo, wasm_f64x2_promote_low_f32x4(s));                                  \
-  hi = wasm_f64x2_add(hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1)));
-      FOLD(s0, d0, d1) FOLD(s1, d2, d3) FOLD(s2, d4, d5) FOLD(s3, d6, d7)
+      for (; c + 4 <= C; c += 4) {
+        v128_t t0 = wasm_f32x4_splat(0);
+        const float *q = ar + c;
+        for (int p = p0; p < p1; p++, q += C) t0 = wasm_f32x4_add(t0, wasm_v128_load(q));
+        fold4(s1 + c, t0);
+      }
+      for (; c < C; c++) {
+        double t = 0;
+        for (int p = p0; p < p1; p++) t += ar[(long)(p - p0) * C + c];
+        s1[c] += t;
+      }
+    } else {
+      for (; c + 8 <= C; c += 8) {
+        v128_t t0 = wasm_f32x4_splat(0), t1 = t0, u0 = t0, u1 = t0;
+        v128_t m0 = wasm_v128_load(mean + c), m1 = wasm_v128_load(mean + c + 4);
+        const float *q = ar + c, *r = br + c;
+        for (int p = p0; p < p1; p++, q += C, r += C) {
+          v128_t g0 = wasm_v128_load(q), g1 = wasm_v128_load(q + 4);
+          t0 = wasm_f32x4_add(t0, g0);
+          t1 = wasm_f32x4_add(t1, g1);
+          u0 = wasm_f32x4_add(u0, wasm_f32x4_mul(g0, wasm_f32x4_sub(wasm_v128_load(r), m0)));
+          u1 = wasm_f32x4_add(u1, wasm_f32x4_mul(g1, wasm_f32x4_sub(wasm_v128_load(r + 4), m1)));
+        }
+        fold4(s1 + c, t0), fold4(s1 + c + 4, t1), fold4(s2 + c, u0), fold4(s2 + c + 4, u1);
+      }
+      for (; c + 4 <= C; c += 4) {
+        v128_t t0 = wasm_f32x4_splat(0), u0 = t0, m0 = wasm_v128_load(mean + c);
+        const float *q = ar + c, *r = br + c;
+        for (int p = p0; p < p1; p++, q += C, r += C) {
+          v128_t g0 = wasm_v128_load(q);
+          t0 = wasm_f32x4_add(t0, g0);
+          u0 = wasm_f32x4_add(u0, wasm_f32x4_mul(g0, wasm_f32x4_sub(wasm_v128_load(r), m0)));
+        }
+        fold4(s1 + c, t0), fold4(s2 + c, u0);
+      }
+      for (; c < C; c++) {
+        double t = 0, u = 0;
+        for (int p = p0; p < p1; p++) {
+          float g = ar[(long)(p - p0) * C + c];
+          t += g;
+          u += g * (br[(long)(p - p0) * C + c] - mean[c]);
+        }
+        s1[c] += t, s2[c] += u;
+      }
     }
-#define DEMOTE(lo, hi) wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5)
-    wasm_v128_store(out + c, DEMOTE(d0, d1));
-    wasm_v128_store(out + c + 4, DEMOTE(d2, d3));
-    wasm_v128_store(out + c + 8, DEMOTE(d4, d5));
-    wasm_v128_store(out + c + 12, DEMOTE(d6, d7));
-  }
-  for (; c + 4 <= c_hi; c += 4) {
-    v128_t d0 = wasm_f64x2_splat(0), d1 = d0;
-    for (int p0 = 0; p0 < P; p0 += 64) {
-      int p1 = imin(P, p0 + 64);
-      v128_t s0 = wasm_f32x4_splat(0);
-      for (int p = p0; p < p1; p++) s0 = wasm_f32x4_add(s0, wasm_v128_load(x + (long)p * C + c));
-      FOLD(s0, d0, d1)
-    }
-    wasm_v128_store(out + c, DEMOTE(d0, d1));
-  }
-#undef FOLD
-#undef DEMOTE
-  for (; c < c_hi; c++) {
-    double acc = 0;
-    for (int p = 0; p < P; p++) acc += x[(long)p * C + c];
-    out[c] = (float)acc;
   }
 }
 
@@ -520,33 +559,188 @@ void gemm(const int32_t *args, int tid, int nthreads) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Bias and activation: out[m, n] = act(c[m, n] + bias[n]), act = identity or ReLU; the       */
-/* epilogue of a fused dense layer (in place), and the Add of a bias / the Relu of training.   */
-/* args: c, bias (0 for none), M, N, relu, out (0: in place). Threads split the rows.          */
+/* Elementwise binary op broadcast over the trailing axis, then an optional ReLU:               */
+/*   out[r, c] = act(A(r, c) op B(r, c)),  op: 0 add, 1 sub, 2 mul, 3 div, 4 none (out = act(A)) */
+/* An operand is full ([rows, C], kind 0) or per channel ([C], kind 1: a bias, a batch-norm     */
+/* scale, a mean of shape [1, 1, 1, C]). tfjs's Add/Sub/Multiply/RealDiv of such operands, a    */
+/* bias Add, and the bias + ReLU epilogue of the dense GEMM (in place). One IEEE op per element,*/
+/* as the cpu backend computes it (float32 results of float32 inputs).                         */
+/* args: a, b (ignored with op 4), out (may be a), rows, C, akind, bkind, op, relu.             */
+/* Threads split the rows.                                                                      */
 /* ------------------------------------------------------------------------------------------ */
-EXPORT("bias_act")
-void bias_act(const int32_t *args, int tid, int nthreads) {
-  const float *c = (const float *)args[0];
-  const float *bias = (const float *)args[1];
-  int M = args[2], N = args[3], relu = args[4];
-  float *out = args[5] ? (float *)args[5] : (float *)args[0];
-  int m_lo, m_hi;
-  share(M, 1, tid, nthreads, &m_lo, &m_hi);
+INLINE v128_t bin_v(const int op, v128_t x, v128_t y) {
+  switch (op) {
+    case 0: return wasm_f32x4_add(x, y);
+    case 1: return wasm_f32x4_sub(x, y);
+    case 2: return wasm_f32x4_mul(x, y);
+    case 3: return wasm_f32x4_div(x, y);
+    default: return x;
+  }
+}
+
+INLINE float bin_s(const int op, float x, float y) {
+  switch (op) {
+    case 0: return x + y;
+    case 1: return x - y;
+    case 2: return x * y;
+    case 3: return x / y;
+    default: return x;
+  }
+}
+
+/* o[i] = act(a[i] op b[i]) for i < n */
+INLINE void bin_run(const int op, int relu, const float *a, const float *b, float *o, int n) {
   const v128_t z = wasm_f32x4_splat(0);
-  for (int m = m_lo; m < m_hi; m++) {
-    const float *row = c + (long)m * N;
-    float *orow = out + (long)m * N;
-    int n = 0;
-    for (; n + 4 <= N; n += 4) {
-      v128_t v = wasm_v128_load(row + n);
-      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + n));
-      if (relu) v = wasm_f32x4_max(v, z);
-      wasm_v128_store(orow + n, v);
+#define BIN_AT(i) bin_v(op, wasm_v128_load(a + (i)), op == 4 ? z : wasm_v128_load(b + (i)))
+  int i = 0;
+  if (relu) {
+    for (; i + 16 <= n; i += 16) {
+      v128_t v0 = BIN_AT(i), v1 = BIN_AT(i + 4), v2 = BIN_AT(i + 8), v3 = BIN_AT(i + 12);
+      wasm_v128_store(o + i, wasm_f32x4_max(v0, z));
+      wasm_v128_store(o + i + 4, wasm_f32x4_max(v1, z));
+      wasm_v128_store(o + i + 8, wasm_f32x4_max(v2, z));
+      wasm_v128_store(o + i + 12, wasm_f32x4_max(v3, z));
     }
-    for (; n < N; n++) {
-      float v = row[n] + (bias ? bias[n] : 0);
-      orow[n] = relu && v < 0 ? 0 : v;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(o + i, wasm_f32x4_max(BIN_AT(i), z));
+  } else {
+    for (; i + 16 <= n; i += 16) {
+      v128_t v0 = BIN_AT(i), v1 = BIN_AT(i + 4), v2 = BIN_AT(i + 8), v3 = BIN_AT(i + 12);
+      wasm_v128_store(o + i, v0);
+      wasm_v128_store(o + i + 4, v1);
+      wasm_v128_store(o + i + 8, v2);
+      wasm_v128_store(o + i + 12, v3);
     }
+    for (; i + 4 <= n; i += 4) wasm_v128_store(o + i, BIN_AT(i));
+  }
+#undef BIN_AT
+  for (; i < n; i++) {
+    float v = bin_s(op, a[i], op == 4 ? 0 : b[i]);
+    o[i] = relu && v < 0 ? 0 : v;
+  }
+}
+
+/* rows [r_lo, r_hi) of C elements; a per-channel operand restarts at every row */
+INLINE void bin_rows(const int op, const int ka, const int kb, int relu, const float *a, const float *b, float *o,
+                     int C, int r_lo, int r_hi) {
+  for (int r = r_lo; r < r_hi; r++)
+    bin_run(op, relu, ka == 0 ? a + (long)r * C : a, kb == 0 ? b + (long)r * C : b, o + (long)r * C, C);
+}
+
+INLINE void bin_op(const int op, int ka, int kb, int relu, const float *a, const float *b, float *o, int rows,
+                   int C, int tid, int nthreads) {
+  int lo, hi;
+  share(rows, 1, tid, nthreads, &lo, &hi);
+  if (ka == 0 && kb == 1) bin_rows(op, 0, 1, relu, a, b, o, C, lo, hi);
+  else if (ka == 1 && kb == 0) bin_rows(op, 1, 0, relu, a, b, o, C, lo, hi);
+  else if (ka == 0) bin_rows(op, 0, 0, relu, a, b, o, C, lo, hi);
+  else bin_rows(op, 1, 1, relu, a, b, o, C, lo, hi);
+}
+
+EXPORT("binary_act")
+void binary_act(const int32_t *args, int tid, int nthreads) {
+  const float *a = (const float *)args[0];
+  const float *b = (const float *)args[1];
+  float *out = (float *)args[2];
+  int rows = args[3], C = args[4], ka = args[5], kb = args[6], op = args[7], relu = args[8];
+  switch (op) {
+    case 0: bin_op(0, ka, kb, relu, a, b, out, rows, C, tid, nthreads); break;
+    case 1: bin_op(1, ka, kb, relu, a, b, out, rows, C, tid, nthreads); break;
+    case 2: bin_op(2, ka, kb, relu, a, b, out, rows, C, tid, nthreads); break;
+    case 3: bin_op(3, ka, kb, relu, a, b, out, rows, C, tid, nthreads); break;
+    default: bin_op(4, ka, 0, relu, a, a, out, rows, C, tid, nthreads); break;
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tile of 4-byte elements (tfjs Tile; also what broadcastTo and the batch-norm gradient run), */
+/* on axes the caller merged to at most 4: x [d0, d1, d2, d3] repeated [r0, r1, r2, r3] times, */
+/*   out[i0, i1, i2, i3] = x[i0 % d0, i1 % d1, i2 % d2, i3 % d3],  out [d0*r0, ..., d3*r3].     */
+/* A broadcast ([1, C] to [P, C]) is P copies of one row of C; [N, 1] to [N, W] fills rows.   */
+/* args: x, out (pointers), d0, d1, d2, d3, r0, r1, r2, r3. Threads split the output rows      */
+/* (all axes but the last).                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+INLINE void copy_run(const int32_t *src, int32_t *dst, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t v0 = wasm_v128_load(src + i), v1 = wasm_v128_load(src + i + 4);
+    v128_t v2 = wasm_v128_load(src + i + 8), v3 = wasm_v128_load(src + i + 12);
+    wasm_v128_store(dst + i, v0);
+    wasm_v128_store(dst + i + 4, v1);
+    wasm_v128_store(dst + i + 8, v2);
+    wasm_v128_store(dst + i + 12, v3);
+  }
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
+EXPORT("tile4")
+void tile4(const int32_t *args, int tid, int nthreads) {
+  const int32_t *x = (const int32_t *)args[0];
+  int32_t *out = (int32_t *)args[1];
+  int d0 = args[2], d1 = args[3], d2 = args[4], d3 = args[5];
+  int r0 = args[6], r1 = args[7], r2 = args[8], r3 = args[9];
+  int o1 = d1 * r1, o2 = d2 * r2, o3 = d3 * r3;
+  int rows = d0 * r0 * o1 * o2;
+  int lo, hi;
+  share(rows, 16, tid, nthreads, &lo, &hi);
+  if (lo >= hi) return;
+  /* output row lo = (i0, i1, i2); j = i % d, kept as counters */
+  int i2 = lo % o2, i1 = (lo / o2) % o1, i0 = lo / o2 / o1;
+  int j2 = i2 % d2, j1 = i1 % d1, j0 = i0 % d0;
+  int32_t *o = out + (long)lo * o3;
+  for (int r = lo; r < hi; r++, o += o3) {
+    const int32_t *src = x + (((long)j0 * d1 + j1) * d2 + j2) * d3;
+    if (d3 == 1) {
+      v128_t v = wasm_v128_load32_splat(src);
+      int i = 0;
+      for (; i + 4 <= o3; i += 4) wasm_v128_store(o + i, v);
+      for (; i < o3; i++) o[i] = src[0];
+    } else if (d3 >= 256) {
+      for (int k = 0; k < r3; k++) __builtin_memcpy(o + (long)k * d3, src, (unsigned)d3 * 4u);
+    } else {
+      for (int k = 0; k < r3; k++) copy_run(src, o + (long)k * d3, d3);
+    }
+    if (++i2 == o2) {
+      i2 = j2 = 0;
+      if (++i1 == o1) {
+        i1 = j1 = 0;
+        i0++;
+        if (++j0 == d0) j0 = 0;
+      } else if (++j1 == d1) {
+        j1 = 0;
+      }
+    } else if (++j2 == d2) {
+      j2 = 0;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Batch normalization (tfjs FusedBatchNorm, channels last):                                   */
+/*   out[p, c] = (x[p, c] - mean[c]) * k[c] + offset[c],  k[c] = scale[c] / sqrt(var[c] + eps) */
+/* (k computed by the caller in float64).                                                      */
+/* args: x, mean, k, offset (0: none), out (pointers), rows, C. Threads split the rows.        */
+/* ------------------------------------------------------------------------------------------ */
+EXPORT("batch_norm")
+void batch_norm(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  const float *mean = (const float *)args[1];
+  const float *k = (const float *)args[2];
+  const float *offset = (const float *)args[3];
+  float *out = (float *)args[4];
+  int rows = args[5], C = args[6];
+  int lo, hi;
+  share(rows, 1, tid, nthreads, &lo, &hi);
+  const v128_t z = wasm_f32x4_splat(0);
+  for (int r = lo; r < hi; r++) {
+    const float *xr = x + (long)r * C;
+    float *o = out + (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c)), wasm_v128_load(k + c));
+      wasm_v128_store(o + c, wasm_f32x4_add(v, offset ? wasm_v128_load(offset + c) : z));
+    }
+    for (; c < C; c++) o[c] = (xr[c] - mean[c]) * k[c] + (offset ? offset[c] : 0.0f);
   }
 }
 
@@ -827,5 +1021,68 @@ void conv2d_fwd(const int32_t *args, int tid, int nthreads) {
     int c = 0;
     for (; c + 8 <= Cout; c += 8) fwd_chunk(2, x, p0, p1, plane, oW, H, W, Cin, sH, sW, KH, KWC, w, Cout, bias, relu, out, c);
     for (; c + 4 <= Cout; c += 4) fwd_chunk(1, x, p0, p1, plane, oW, H, W, Cin, sH, sW, KH, KWC, w, Cout, bias, relu, out, c);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Convolution (forward) with fewer than 4 output channels, bias and ReLU fused:               */
+/*   out[p, co] = act(bias[co] + sum_{kh} sum_{j < KW*Cin} x[corner(p) + kh*W*Cin + j] *         */
+/*                wt[co, kh, j])                                                               */
+/* (corner as in conv2d_fwd; x already padded). Each filter row of a window is KW*Cin          */
+/* contiguous values of x, so an output is KH dot products over the input channels: 4 pixels   */
+/* at a time share every filter load. The input gradient of a one-channel first layer is such */
+/* a convolution (16 or 32 channels into 1) and went to XNNPACK at ~5x the time of conv1.      */
+/* args: x, wt ([Cout, KH, KW, Cin]: the filter transposed by the caller), bias (0: none), out */
+/* (pointers), N, H, W, Cin, oH, oW, Cout, sH, sW, KH, KW, relu. Threads split the output      */
+/* pixels in units of 4.                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+INLINE float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
+         wasm_f32x4_extract_lane(v, 3);
+}
+
+EXPORT("conv2d_dot")
+void conv2d_dot(const int32_t *args, int tid, int nthreads) {
+  const float *x = (const float *)args[0];
+  const float *wt = (const float *)args[1];
+  const float *bias = (const float *)args[2];
+  float *out = (float *)args[3];
+  int N = args[4], H = args[5], W = args[6], Cin = args[7], oH = args[8], oW = args[9], Cout = args[10];
+  int sH = args[11], sW = args[12], KH = args[13], KW = args[14], relu = args[15];
+  int KWC = KW * Cin, xrow = W * Cin, plane = oH * oW;
+  int p_lo, p_hi;
+  share(N * plane, 4, tid, nthreads, &p_lo, &p_hi);
+  for (int p = p_lo; p < p_hi; p += 4) {
+    int np = imin(4, p_hi - p);
+    const float *x0 = fwd_corner(x, p, plane, oW, H, W, Cin, sH, sW);
+    const float *x1 = np > 1 ? fwd_corner(x, p + 1, plane, oW, H, W, Cin, sH, sW) : x0;
+    const float *x2 = np > 2 ? fwd_corner(x, p + 2, plane, oW, H, W, Cin, sH, sW) : x0;
+    const float *x3 = np > 3 ? fwd_corner(x, p + 3, plane, oW, H, W, Cin, sH, sW) : x0;
+    for (int co = 0; co < Cout; co++) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+      for (int kh = 0; kh < KH; kh++) {
+        const float *w = wt + ((long)co * KH + kh) * KWC;
+        const float *r0 = x0 + (long)kh * xrow, *r1 = x1 + (long)kh * xrow;
+        const float *r2 = x2 + (long)kh * xrow, *r3 = x3 + (long)kh * xrow;
+        int j = 0;
+        for (; j + 4 <= KWC; j += 4) {
+          v128_t f = wasm_v128_load(w + j);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(r0 + j), f));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(r1 + j), f));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(r2 + j), f));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(r3 + j), f));
+        }
+        for (; j < KWC; j++) t0 += r0[j] * w[j], t1 += r1[j] * w[j], t2 += r2[j] * w[j], t3 += r3[j] * w[j];
+      }
+      float b = bias ? bias[co] : 0.0f;
+      float v0 = b + (hsum(a0) + t0), v1 = b + (hsum(a1) + t1), v2 = b + (hsum(a2) + t2), v3 = b + (hsum(a3) + t3);
+      if (relu) v0 = v0 < 0 ? 0 : v0, v1 = v1 < 0 ? 0 : v1, v2 = v2 < 0 ? 0 : v2, v3 = v3 < 0 ? 0 : v3;
+      float *o = out + (long)p * Cout + co;
+      o[0] = v0;
+      if (np > 1) o[Cout] = v1;
+      if (np > 2) o[2 * Cout] = v2;
+      if (np > 3) o[3 * Cout] = v3;
+    }
   }
 }

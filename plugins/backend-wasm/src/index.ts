@@ -8,7 +8,7 @@ export {
   WASM_BACKEND_PRIORITY,
 } from './wasm.backend.js';
 export type { WasmBackendInfo, WasmBackendOptions } from './wasm.backend.js';
-export { TRAINING_KERNEL_NAMES } from './kernels/training-kernels.js';
+export { TRAINING_GRADIENT_NAMES, TRAINING_KERNEL_NAMES } from './kernels/training-kernels.js';
 export {
   THREADED_SIMD_BINARY,
   WASM_BINARY_NAMES,

@@ -41,8 +41,11 @@ export interface WasmBackendOptions {
   /**
    * Install this project's training kernels (default `true`): `Conv2DBackpropFilter` (missing in
    * tfjs-backend-wasm), fast `Conv2DBackpropInput`, `MaxPoolGrad` (first-max, fixes tfjs's),
-   * leading-axes `Sum`, transposed `BatchMatMul`, buffer-sharing `Identity`/`Cast`. `false` gives
-   * stock tfjs kernels (which cannot train conv layers) on the threaded binary.
+   * leading-axes `Sum`/`Mean`, transposed `BatchMatMul`, buffer-sharing `Identity`/`Cast`, batch
+   * normalization (`FusedBatchNorm`, per-channel `Add`/`Sub`/`Multiply`/`RealDiv`, `Tile`, and the
+   * `FusedBatchNorm`/`Mean`/`Relu` gradients on wasm; `TRAINING_KERNEL_NAMES`,
+   * `TRAINING_GRADIENT_NAMES`). `false` gives stock tfjs kernels (which cannot train conv layers) on
+   * the threaded binary.
    */
   readonly trainingKernels?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { activeNativeKernels } from '../native/active.js';
+import { biasActInPlace } from './binary.kernel.js';
 import { heapOffset, nativeEpilogue, type WasmBackendInternals } from './wasm-kernel-context.js';
 
 /** Marks kernels this module produced, so wrapping is idempotent. */
@@ -84,9 +85,7 @@ export function wrapFusedMatMul(stock: KernelConfig): KernelConfig {
     const out = nativeProduct(backend, a, b, attrs.transposeA === true, tB);
     const size = out.shape.reduce((p, d) => p * d, 1);
     if (size > 0 && (bias != null || activation === 'relu')) {
-      activeNativeKernels().run('bias_act', [
-        heapOffset(backend, out), bias == null ? 0 : heapOffset(backend, bias), size / N, N, activation === 'relu' ? 1 : 0, 0,
-      ]);
+      biasActInPlace(heapOffset(backend, out), bias == null ? 0 : heapOffset(backend, bias), size / N, N, activation === 'relu');
     }
     return out;
   };

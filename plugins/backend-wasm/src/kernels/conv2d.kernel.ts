@@ -21,9 +21,12 @@ interface Attrs {
  *   9 terms per output there and ran it at about half the rate of the other layers;
  * - any other input: an implicit GEMM (4 pixels × 8 channels per register tile, the filter
  *   `[KH, KW, Cin, Cout]` read in place as the `[KH·KW·Cin, Cout]` matrix, no im2col copy); padded
- *   convolutions first copy the input into a zero border.
+ *   convolutions first copy the input into a zero border;
+ * - fewer than 4 output channels (the input gradient of a one-channel first layer, 16 or 32
+ *   channels into 1, which tfjs computes on every training step even though nothing uses it): dot
+ *   products of `KW·Cin` contiguous input values with the filter's rows, 4 pixels at a time.
  *
- * Taken: float32, NHWC, `x [N, H, W, Cin]`, `filter [KH, KW, Cin, Cout]` with `Cout % 4 == 0`,
+ * Taken: float32, NHWC, `x [N, H, W, Cin]`, `filter [KH, KW, Cin, Cout]` with `Cout % 4 == 0` or `Cout < 4`,
  * dilation 1, any stride and padding, activation linear or ReLU, a bias of `Cout` values or none,
  * no PReLU weights. Everything else goes to `stock`. Output `[N, oH, oW, Cout]`; values equal the
  * cpu backend's up to float rounding order.
@@ -49,7 +52,7 @@ export function makeConv2D(stock: KernelFunc): KernelFunc {
       x.shape.length === 4 &&
       filter.shape.length === 4 &&
       x.shape[3] === filter.shape[2] &&
-      Cout % 4 === 0 &&
+      (Cout % 4 === 0 || Cout < 4) &&
       (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
       (dilations === 1 || (Array.isArray(dilations) && dilations.every((d) => d === 1))) &&
       nativeEpilogue(activation, bias, preluActivationWeights, Cout);
@@ -72,7 +75,7 @@ export function makeConv2D(stock: KernelFunc): KernelFunc {
       heapOffset(backend, x), heapOffset(backend, filter), bias == null ? 0 : heapOffset(backend, bias), heapOffset(backend, out),
     ];
     const relu = activation === 'relu' ? 1 : 0;
-    if (Cin === 1) {
+    if (Cin === 1 && Cout % 4 === 0) {
       native.run('conv2d_c1', [xPtr, wPtr, bPtr, oPtr, N, H, W, oH, oW, Cout, KH, KW, sH, sW, top, left, relu]);
       return out;
     }
@@ -82,11 +85,24 @@ export function makeConv2D(stock: KernelFunc): KernelFunc {
     const needsPad = top > 0 || left > 0 || Hn > H || Wn > W;
     const [xH, xW] = needsPad ? [Hn, Wn] : [H, W];
     const padded = needsPad ? native.malloc(N * Hn * Wn * Cin * 4) : 0;
+    const transposed = Cout % 4 !== 0 ? native.malloc(KH * KW * Cin * Cout * 4) : 0;
     try {
       if (needsPad) native.run('spread_pad', [xPtr, padded, N, H, W, Cin, Hn, Wn, top, left, 1, 1]);
-      native.run('conv2d_fwd', [needsPad ? padded : xPtr, wPtr, bPtr, oPtr, N, xH, xW, Cin, oH, oW, Cout, sH, sW, KH, KW, relu]);
+      const args = [needsPad ? padded : xPtr, wPtr, bPtr, oPtr, N, xH, xW, Cin, oH, oW, Cout, sH, sW, KH, KW, relu];
+      if (transposed === 0) {
+        native.run('conv2d_fwd', args);
+      } else {
+        // fewer than 4 output channels: dot products over [Cout, KH, KW, Cin] rows of the filter
+        const M = KH * KW * Cin;
+        const w = native.float32View(wPtr, M * Cout);
+        const t = native.float32View(transposed, M * Cout);
+        for (let m = 0; m < M; m++) for (let co = 0; co < Cout; co++) t[co * M + m] = w[m * Cout + co];
+        args[1] = transposed;
+        native.run('conv2d_dot', args);
+      }
     } finally {
       if (padded !== 0) native.free(padded);
+      if (transposed !== 0) native.free(transposed);
     }
     return out;
   };

@@ -1,4 +1,4 @@
-import type { KernelConfig } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
 import { wrapFusedMatMul, wrapTransposedBatchMatMul } from './batch-mat-mul.kernel.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.kernel.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.kernel.js';
@@ -7,10 +7,12 @@ import { sliceConfig } from './slice.kernel.js';
 import { maxPoolGradConfig } from './max-pool-grad.kernel.js';
 import { maxPoolConfig } from './max-pool.kernel.js';
 import { conv2DConfig, makeConv2D } from './conv2d.kernel.js';
-import { biasAddConfig } from './bias-add.kernel.js';
+import { batchNormConfig, batchNormGradientConfig, batchNormGradSumsConfig } from './batch-norm.kernel.js';
+import { binaryConfig } from './binary.kernel.js';
 import { reluGradConfig, reluGradientConfig } from './relu-grad.kernel.js';
 import { castConfig, sharedIdentityConfig } from './shared-buffer.kernel.js';
-import { sumConfig } from './sum.kernel.js';
+import { meanConfig, meanGradientConfig, sumConfig } from './sum.kernel.js';
+import { tileConfig } from './tile.kernel.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 
@@ -34,7 +36,17 @@ export const TRAINING_KERNEL_NAMES = [
   'Conv2D',
   'FusedConv2D',
   'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Tile',
+  'Mean',
+  'FusedBatchNorm',
+  'KeypointsBatchNormGradSums',
 ] as const;
+
+/** Ops whose gradient {@link installTrainingKernels} replaces on the wasm backend (stock elsewhere). */
+export const TRAINING_GRADIENT_NAMES = ['Relu', 'FusedBatchNorm', 'Mean'] as const;
 
 function mark(config: KernelConfig): KernelConfig {
   return Object.assign(config, { [OURS]: true });
@@ -55,10 +67,15 @@ export function isTrainingKernel(config: KernelConfig | undefined): boolean {
  * - fixed: `MaxPoolGrad` routes to the first maximum, also when it is ≤ 0;
  * - no copies: `Identity` and same-dtype `Cast` share the buffer;
  * - faster forward: `MaxPool` (wasm SIMD, all threads) and `Conv2D`/`FusedConv2D` (implicit GEMM
- *   in place, a direct kernel for one-channel inputs, bias and ReLU fused; also under
- *   `Conv2DBackpropInput`), XNNPACK for the shapes they do not take;
- * - a bias `Add` (`x [..., C] + b [C]`; training keeps it apart from the convolution) in one pass
- *   on all threads;
+ *   in place, a direct kernel for one-channel inputs, dot products for fewer than 4 output
+ *   channels, bias and ReLU fused; also under `Conv2DBackpropInput`), XNNPACK for the shapes they
+ *   do not take;
+ * - `Add`, `Sub`, `Multiply`, `RealDiv` of a float32 tensor and one value per channel of its last
+ *   axis, either order (a bias `Add`: training keeps it apart from the convolution; batch
+ *   normalization's centring and scaling) in one pass on all threads;
+ * - batch normalization: `FusedBatchNorm` (one pass), `Mean` over leading axes (the batch moments),
+ *   `Tile` of 4-byte values (broadcasts), and the `FusedBatchNorm` and `Mean` gradients on the wasm
+ *   backend (two passes and one instead of ~14 and 3; `KeypointsBatchNormGradSums`);
  * - `GatherV2` of whole rows (model.fit's batches) copies rows on all threads; contiguous `Slice`s
  *   (model.predict's batches) are one copy inside the heap instead of a read of the whole input;
  * - fused: the `Relu` gradient runs one wasm pass (`KeypointsReluGrad`) on the wasm backend and
@@ -83,7 +100,14 @@ export function installTrainingKernels(tf: Tf): void {
   replace(() => conv2DConfig(stock('FusedConv2D')), 'FusedConv2D');
   replace(() => ({ ...maxPoolGradConfig }), 'MaxPoolGrad');
   replace(() => maxPoolConfig(stock('MaxPool')), 'MaxPool');
-  replace(() => biasAddConfig(stock('Add')), 'Add');
+  replace(() => binaryConfig('Add', stock('Add')), 'Add');
+  replace(() => binaryConfig('Sub', stock('Sub')), 'Sub');
+  replace(() => binaryConfig('Multiply', stock('Multiply')), 'Multiply');
+  replace(() => binaryConfig('RealDiv', stock('RealDiv')), 'RealDiv');
+  replace(() => tileConfig(stock('Tile')), 'Tile');
+  replace(() => meanConfig(stock('Mean')), 'Mean');
+  replace(() => batchNormConfig(stock('FusedBatchNorm')), 'FusedBatchNorm');
+  replace(() => ({ ...batchNormGradSumsConfig }), batchNormGradSumsConfig.kernelName);
   replace(() => ({ ...sharedIdentityConfig }), 'Identity');
   replace(() => sumConfig(stock('Sum')), 'Sum');
   replace(() => gatherConfig(stock('GatherV2')), 'GatherV2');
@@ -91,11 +115,15 @@ export function installTrainingKernels(tf: Tf): void {
   replace(() => castConfig(stock('Cast')), 'Cast');
   replace(() => wrapFusedMatMul(stock('_FusedMatMul')), '_FusedMatMul');
   replace(() => ({ ...reluGradConfig }), reluGradConfig.kernelName);
-  const relu = tf.getGradient('Relu');
-  if (relu !== undefined && !isTrainingKernel(relu as unknown as KernelConfig)) {
-    tf.unregisterGradient('Relu');
-    tf.registerGradient(Object.assign(reluGradientConfig(tf, relu), { [OURS]: true }));
-  }
+  const replaceGradient = (name: (typeof TRAINING_GRADIENT_NAMES)[number], make: (stock: GradConfig) => GradConfig): void => {
+    const current = tf.getGradient(name);
+    if (current === undefined || isTrainingKernel(current as unknown as KernelConfig)) return;
+    tf.unregisterGradient(name);
+    tf.registerGradient(Object.assign(make(current), { [OURS]: true }));
+  };
+  replaceGradient('Relu', (stock) => reluGradientConfig(tf, stock));
+  replaceGradient('FusedBatchNorm', (stock) => batchNormGradientConfig(tf, stock));
+  replaceGradient('Mean', (stock) => meanGradientConfig(tf, stock));
   replace(() => {
     const wrapped = wrapTransposedBatchMatMul(stock('BatchMatMul'), stock('Transpose').kernelFunc);
     return { ...wrapped };

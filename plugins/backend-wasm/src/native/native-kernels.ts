@@ -7,17 +7,20 @@ import { webAssembly, type WasmModule } from './web-assembly.js';
 export const NATIVE_ENTRIES = [
   'conv2d_filter_grad',
   'sum_blocks',
-  'column_sums',
+  'channel_sums',
   'max_pool_grad',
   'spread_pad',
   'flip_filter',
   'relu_grad',
   'gemm',
-  'bias_act',
+  'binary_act',
   'gather_rows',
   'max_pool',
   'conv2d_c1',
   'conv2d_fwd',
+  'tile4',
+  'batch_norm',
+  'conv2d_dot',
 ] as const;
 export type NativeEntry = (typeof NATIVE_ENTRIES)[number];
 
@@ -148,6 +151,16 @@ export class NativeKernels {
   /** An Int32Array view of `count` values at byte offset `ptr` of the heap (valid until it grows). */
   int32View(ptr: number, count: number): Int32Array {
     return new Int32Array(this.module.wasmMemory.buffer, ptr, count);
+  }
+
+  /** A Float32Array view of `count` values at byte offset `ptr` of the heap (valid until it grows). */
+  float32View(ptr: number, count: number): Float32Array {
+    return new Float32Array(this.module.wasmMemory.buffer, ptr, count);
+  }
+
+  /** A Float64Array view of `count` values at byte offset `ptr` (8-byte aligned) of the heap (valid until it grows). */
+  float64View(ptr: number, count: number): Float64Array {
+    return new Float64Array(this.module.wasmMemory.buffer, ptr, count);
   }
 
   /** Copy `bytes` bytes from heap offset `src` to `dst` (memmove, on the calling thread). */
