@@ -1,6 +1,7 @@
 export { learningCurveSvg } from './learning-curve.js';
 export type { CurveSeries, LearningCurveOptions } from './learning-curve.js';
 export type { ChartFrameOptions } from './vega-render.js';
+export { vegaLiteSvg } from './vega-render.js';
 export type { RunMetrics } from './metrics.js';
 export { faceGridSvg, svgToPng } from './face-grid.js';
 export type { GridFace, FaceGridOptions } from './face-grid.js';

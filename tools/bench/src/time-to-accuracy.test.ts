@@ -51,7 +51,7 @@ const quiet = () => {};
 
 describe('time-to-accuracy plumbing', () => {
   it('defaults to net4, net5 and every modern preset; resolves recommended; rejects unknown presets', () => {
-    expect(defaultTtaPresets()).toEqual(['net4', 'net5', 'conv4', 'conv4x2']);
+    expect(defaultTtaPresets()).toEqual(['net4', 'net5', 'conv4', 'conv4bn', 'conv4x2']);
     expect(resolveTtaPresets(['recommended', 'conv4', 'net4'])).toEqual(['conv4', 'net4']);
     expect(() => resolveTtaPresets(['net9'])).toThrow(TtaError);
     expect(() => resolveTtaPresets(['net9'])).toThrow(/unknown preset 'net9'/);

@@ -21,8 +21,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
+import type * as vegaLite from 'vega-lite';
 import { z } from 'zod';
 import { silentLogger, type HistoryRow, type Logger } from '@keypoints/core';
 import { readHistory } from '@keypoints/core/node';
@@ -38,7 +37,7 @@ import {
   type ModelPreset,
   type TrainConfig,
 } from '@keypoints/pipeline';
-import { svgToPng } from '@keypoints/reporting';
+import { svgToPng, vegaLiteSvg } from '@keypoints/reporting';
 import { type MachineInfo, machineInfo } from './machine.js';
 import { findTorch, torchEnv, type TorchPython } from './torch.js';
 
@@ -256,19 +255,10 @@ export function ttaChartSpec(file: Pick<TtaFile, 'results' | 'machine'>, minutes
  * Render a vega-lite spec to SVG text, headless. The same steps as `vegaLiteSvg` of `@keypoints/reporting`,
  * which that package does not export (its index exports the finished charts only).
  */
-async function renderSvg(spec: vegaLite.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 /** Write the chart of `minutes` beside the results file: `<out without .json>.svg` and `.png`. */
 export async function writeTtaCharts(file: TtaFile, minutes: number, out: string): Promise<{ svg: string; png: string }> {
   const base = out.replace(/\.json$/i, '');
-  const svg = await renderSvg(ttaChartSpec(file, minutes));
+  const svg = await vegaLiteSvg(ttaChartSpec(file, minutes));
   await writeFile(`${base}.svg`, svg);
   await writeFile(`${base}.png`, await svgToPng(svg, 144));
   return { svg: `${base}.svg`, png: `${base}.png` };
