@@ -167,8 +167,9 @@ interface FitState {
 }
 
 /**
- * The training loop: SGD with Nesterov momentum on the mean squared error of normalized
- * keypoints (masked: missing targets contribute nothing), Nouri 2014 / Staravoitau 2017.
+ * The training loop: by default SGD with Nesterov momentum on the mean squared error of normalized
+ * keypoints (masked: missing targets contribute nothing), Nouri 2014 / Staravoitau 2017; `options`
+ * may choose Adam / AdamW and an L1 or Wing loss instead (`TrainerOptions`).
  *
  * Callbacks (the control plane) run ordered and awaited before the matching event is emitted.
  * Through DI ({@link registerTraining}) the trainer gets the run's callbacks by name: defaults
