@@ -31,16 +31,13 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { createWasmBackend } from '@keypoints/backend-wasm';
-import { type RgbImage } from '@keypoints/core';
-import { convertLandmarkImage, ibug68ToKaggle, landmarkBox, readLandmarkCsv, toCropPixels, type LandmarkRecord } from '@keypoints/data';
-import { DEFAULT_MIN_SCORE, DEFAULT_PADDING, DEFAULT_RETRY_PADDING, edgePadded } from '@keypoints/detector-face-api';
+import { convertLandmarkImage, ibug68ToKaggle, readLandmarkCsv, toCropPixels, type LandmarkRecord } from '@keypoints/data';
 import { readPhoto } from '@keypoints/inference';
+import { loadFaceApi68 } from './face-api-68.js';
 import {
   bandPass,
   clusteredFit,
@@ -118,7 +115,7 @@ process.stderr.write(`P1 frames: ${all.length}; near-frontal (|yaw| ≤ ${maxYaw
 // ---------------------------------------------------------------------------------------------------------------
 // face-api's 68 points (cached).
 
-let api: FaceApi | undefined;
+let labelledFace68: Awaited<ReturnType<typeof loadFaceApi68>> | undefined;
 const cacheFile = resolve(REPO_ROOT, 'runs', 'bench', 'face-api-68-p1.json');
 type FaceApiCache = Record<string, number[] | null>;
 let faceApi: FaceApiCache = {};
@@ -431,56 +428,14 @@ console.log(`wrote ${relative(process.cwd(), outFile)}`);
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface FaceApiLandmarkResult {
-  readonly detection: { readonly score: number; readonly box: { x: number; y: number; width: number; height: number } };
-  readonly landmarks: { readonly positions: ReadonlyArray<{ x: number; y: number }> };
-}
-interface FaceApi {
-  readonly nets: { readonly tinyFaceDetector: { isLoaded: boolean; loadFromDisk(d: string): Promise<void> }; readonly faceLandmark68Net: { isLoaded: boolean; loadFromDisk(d: string): Promise<void> } };
-  TinyFaceDetectorOptions: new (o: { inputSize?: number; scoreThreshold?: number }) => unknown;
-  detectAllFaces(input: tf.Tensor3D, options: unknown): { withFaceLandmarks(): PromiseLike<FaceApiLandmarkResult[]> };
-}
-
 /**
- * face-api's 68 points on the labelled face of one photo (tiny detector, input 416, the detector plugin's min
- * score, border and retry; the best-scoring box whose centre lies in the labelled landmark box), photo
- * coordinates as face-api returns them (no half-pixel shift); `null` when the face is not found.
+ * face-api's 68 points on the labelled face of one photo (`face-api-68.ts`: tiny detector, input 416, the detector
+ * plugin's min score, border and retry; the best-scoring box whose centre lies in the labelled landmark box), photo
+ * coordinates as face-api returns them (no half-pixel shift), rounded to 3 decimals for the cache; `null` when the
+ * face is not found.
  */
 async function faceApiPoints(r: LandmarkRecord): Promise<number[] | null> {
-  if (!api) {
-    const require = createRequire(import.meta.url);
-    api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-    const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-    await api.nets.tinyFaceDetector.loadFromDisk(modelDir);
-    await api.nets.faceLandmark68Net.loadFromDisk(modelDir);
-  }
-  const options = new api.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: DEFAULT_MIN_SCORE });
-  const photo = await readPhoto(r.imagePath);
-  const lm = landmarkBox(r.points);
-  const onFace = (b: { x: number; y: number; width: number; height: number }) => {
-    const cx = b.x + b.width / 2 - 0.5;
-    const cy = b.y + b.height / 2 - 0.5;
-    return cx >= lm.minX && cx <= lm.maxX && cy >= lm.minY && cy <= lm.maxY;
-  };
-  for (const fraction of [DEFAULT_PADDING, DEFAULT_RETRY_PADDING]) {
-    const found = await detectPadded(api, photo.rgb, fraction, options);
-    if (found.length === 0) continue;
-    const best = found.filter((f) => onFace(f.box)).sort((a, b) => b.score - a.score)[0];
-    return best ? best.points : null;
-  }
-  return null;
-}
-
-async function detectPadded(faceApiModule: FaceApi, image: RgbImage, fraction: number, options: unknown) {
-  const { input, pad } = edgePadded(image, fraction);
-  try {
-    const found = await faceApiModule.detectAllFaces(input, options).withFaceLandmarks();
-    return found.map((f) => ({
-      box: { x: f.detection.box.x - pad, y: f.detection.box.y - pad, width: f.detection.box.width, height: f.detection.box.height },
-      score: f.detection.score,
-      points: f.landmarks.positions.flatMap((q) => [Number((q.x - pad).toFixed(3)), Number((q.y - pad).toFixed(3))]),
-    }));
-  } finally {
-    input.dispose();
-  }
+  labelledFace68 ??= await loadFaceApi68();
+  const points = await labelledFace68(r);
+  return points ? Array.from(points, (v) => Number(v.toFixed(3))) : null;
 }

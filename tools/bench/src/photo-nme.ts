@@ -25,22 +25,21 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { container, KAGGLE_KEYPOINTS, resolveFaceDetector, type KeypointName, type RgbImage } from '@keypoints/core';
-import { cropBoxFor, DEFAULT_CROP_RULE, ibug68ToKaggle, landmarkBox, readLandmarkCsv, type LandmarkRecord } from '@keypoints/data';
+import { container, KAGGLE_KEYPOINTS, resolveFaceDetector, type KeypointName } from '@keypoints/core';
+import { cropBoxFor, DEFAULT_CROP_RULE, ibug68ToKaggle, readLandmarkCsv, type LandmarkRecord } from '@keypoints/data';
 import { DEFAULT_MODEL_DIR } from '@keypoints/default-model';
-import { DEFAULT_PADDING, DEFAULT_RETRY_PADDING, DEFAULT_MIN_SCORE, edgePadded, registerFaceApiDetector } from '@keypoints/detector-face-api';
-import { loadPredictor, predictPhotos, readPhoto, type PhotoPrediction } from '@keypoints/inference';
+import { registerFaceApiDetector } from '@keypoints/detector-face-api';
+import { loadPredictor, predictPhotos, type PhotoPrediction } from '@keypoints/inference';
+import { loadFaceApi68, onLabelledFace } from './face-api-68.js';
 import { initBackend, loadRunData, readRunConfig } from '@keypoints/pipeline';
 import { machineInfo } from './machine.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const FAILURE_NME = 0.1;
-const TINY_INPUT_SIZE = 416;
 
 const { values } = parseArgs({
   options: {
@@ -241,13 +240,6 @@ function interOcular(r: LandmarkRecord): number {
   return Math.hypot(t[2 * a] - t[2 * b], t[2 * a + 1] - t[2 * b + 1]);
 }
 
-/** A box (edge coordinates `[x, y, w, h]`) whose centre lies in the labelled face's landmark box. */
-function onLabelledFace(box: readonly number[], r: LandmarkRecord): boolean {
-  const lm = landmarkBox(r.points);
-  const cx = box[0] + box[2] / 2 - 0.5;
-  const cy = box[1] + box[3] / 2 - 0.5;
-  return cx >= lm.minX && cx <= lm.maxX && cy >= lm.minY && cy <= lm.maxY;
-}
 
 function score(rs: readonly LandmarkRecord[], predictions: ReadonlyArray<Float64Array | undefined>) {
   const perPhoto: Array<number | null> = [];
@@ -323,16 +315,6 @@ function seededSample<T extends { name: string }>(items: readonly T[], n: number
   return copy.slice(0, n).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
 }
 
-interface FaceApiLandmarkResult {
-  readonly detection: { readonly score: number; readonly box: { x: number; y: number; width: number; height: number } };
-  readonly landmarks: { readonly positions: ReadonlyArray<{ x: number; y: number }> };
-}
-interface FaceApi {
-  readonly nets: { readonly tinyFaceDetector: { isLoaded: boolean; loadFromDisk(d: string): Promise<void> }; readonly faceLandmark68Net: { isLoaded: boolean; loadFromDisk(d: string): Promise<void> } };
-  TinyFaceDetectorOptions: new (o: { inputSize?: number; scoreThreshold?: number }) => unknown;
-  detectAllFaces(input: tf.Tensor3D, options: unknown): { withFaceLandmarks(): PromiseLike<FaceApiLandmarkResult[]> };
-}
-
 /**
  * face-api's 68-point net on each photo: tiny detector with the plugin's settings (input 416, min score 0.3, border
  * of 0.5 × the larger side with edge pixels repeated, a second try with 1 when nothing is found), then
@@ -342,39 +324,12 @@ interface FaceApi {
  * packages/sample-data/data/README.md). Until 2026-11-30 0.5 px was subtracted here, which was wrong.
  */
 async function faceApiLandmarks(rs: readonly LandmarkRecord[], onPhoto: (done: number, total: number) => void): Promise<Array<Float64Array | undefined>> {
-  const require = createRequire(import.meta.url);
-  // The node-wasm build runs on the host's @tensorflow/tfjs (as in @keypoints/detector-face-api).
-  const api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-  const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-  if (!api.nets.tinyFaceDetector.isLoaded) await api.nets.tinyFaceDetector.loadFromDisk(modelDir);
-  if (!api.nets.faceLandmark68Net.isLoaded) await api.nets.faceLandmark68Net.loadFromDisk(modelDir);
-  const options = new api.TinyFaceDetectorOptions({ inputSize: TINY_INPUT_SIZE, scoreThreshold: DEFAULT_MIN_SCORE });
+  const labelledFace68 = await loadFaceApi68();
   const out: Array<Float64Array | undefined> = [];
   for (const r of rs) {
-    const photo = await readPhoto(r.imagePath);
-    let faces = await landmarksPadded(api, photo.rgb, DEFAULT_PADDING, options);
-    if (faces.length === 0) faces = await landmarksPadded(api, photo.rgb, DEFAULT_RETRY_PADDING, options);
-    const face = faces.filter((f) => onLabelledFace(f.box, r)).sort((a, b) => b.score - a.score)[0];
-    out.push(face ? ibug68ToKaggle(face.points) : undefined);
+    const points = await labelledFace68(r);
+    out.push(points ? ibug68ToKaggle(points) : undefined);
     onPhoto(out.length, rs.length);
   }
   return out;
-}
-
-async function landmarksPadded(api: FaceApi, image: RgbImage, fraction: number, options: unknown) {
-  const { input, pad } = edgePadded(image, fraction);
-  try {
-    const found = await api.detectAllFaces(input, options).withFaceLandmarks();
-    return found.map((f) => {
-      const b = f.detection.box;
-      const points = new Float64Array(136);
-      f.landmarks.positions.forEach((q, k) => {
-        points[2 * k] = q.x - pad;
-        points[2 * k + 1] = q.y - pad;
-      });
-      return { box: [b.x - pad, b.y - pad, b.width, b.height], score: f.detection.score, points };
-    });
-  } finally {
-    input.dispose();
-  }
 }
