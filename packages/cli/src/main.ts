@@ -8,23 +8,11 @@ import { addSubmitCommand } from './commands/submit.command.js';
 import { addPredictCommand } from './commands/predict.command.js';
 import type { TrainResult as RunResult, TrainRunOptions } from '@keypoints/pipeline';
 import { EXIT, reportFailure } from './exit.js';
+import { positiveInt, positiveMinutes } from './arg-parsers.js';
 import { onInterrupt, resumeCommand, type Interrupt } from './interrupt.js';
 
 /** This package's version (`package.json` sits one folder above both `src/` and `dist/`). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
-  return n;
-}
-
-/** A time budget in minutes: a finite number > 0 (fractions allowed, e.g. 0.5). */
-function positiveMinutes(v: string): number {
-  const n = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number of minutes > 0, e.g. 30 or 0.5, got '${v}'`);
-  return n;
-}
 
 function range(v: string): { start: number; stop: number } {
   const [start, stop] = v.split(':').map(Number);

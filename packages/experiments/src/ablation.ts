@@ -11,9 +11,11 @@
  * and the whole table is printed in Markdown (`<out>/ablation.md`).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '@keypoints/core/node';
 import { MODEL_PRESETS, trainRun, type NewRunConfig } from '@keypoints/pipeline';
 
@@ -144,4 +146,5 @@ const program = new Command('ablation')
     console.log(table);
   });
 
-await program.parseAsync();
+// Run as a script (not when a test imports the rows).
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) await program.parseAsync();

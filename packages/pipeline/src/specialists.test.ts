@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SPECIALIST_KEYPOINT_SETS, silentLogger } from '@keypoints/core';
 import { loadModel } from '@keypoints/models';
-import { buildModel, readRunConfig, trainRun } from './index.js';
+import { buildModel, readRunConfig, resolveTrainConfig, trainRun } from './index.js';
 import {
   SPECIALIST_NAMES,
   assembleSpecialistsManifest,
@@ -14,6 +14,7 @@ import {
   resolveSpecialistNames,
   resolveWorkerThreads,
   runPool,
+  specialistInput,
   trainSpecialists,
   type SpecialistMessage,
   type SpecialistsManifest,
@@ -105,6 +106,19 @@ describe('resolveWorkerThreads / resolveSpecialistNames', () => {
     expect(resolveSpecialistNames()).toHaveLength(6);
     expect(() => resolveSpecialistNames(['nose'])).toThrow(/--only: unknown specialist 'nose'; expected some of eye_center, nose_tip/);
     expect(() => resolveSpecialistNames([])).toThrow(ConfigError);
+  });
+});
+
+describe('specialistInput', () => {
+  it("inherits the pretrained run's recipe but not its time budget; maxTime comes from the specialists' options", () => {
+    const parsed = resolveTrainConfig({ model: 'recommended', name: 'rec-15', maxTime: 15, epochs: 200, threads: 2, out: 'runs/rec-15' });
+    if (!parsed.success) throw parsed.error;
+    const pretrained = { dir: '/runs/rec-15', config: parsed.data };
+    const plain = specialistInput('nose_tip', pretrained, { out: '/runs/spec', threads: 1 });
+    expect(plain).toMatchObject({ model: 'conv4', keypoints: 'nose_tip', pretrained: '/runs/rec-15', optimizer: 'adamw', loss: 'wing', threads: 1, out: join('/runs/spec', 'nose_tip') });
+    expect(plain).not.toHaveProperty('maxTime');
+    expect(plain).not.toHaveProperty('epochs');
+    expect(specialistInput('nose_tip', pretrained, { out: '/runs/spec', threads: 1, maxTime: 2.5, epochs: 40 })).toMatchObject({ maxTime: 2.5, epochs: 40 });
   });
 });
 

@@ -73,6 +73,12 @@ export interface TrainSpecialistsOptions {
   readonly epochs?: number;
   /** Early-stopping patience; default trainRun's for a specialist, 200 (kfkd.py). */
   readonly patience?: number;
+  /**
+   * Wall-time budget of **each** specialist, minutes (`--max-time`, see `TrainConfig.maxTime`): it stops
+   * at the epoch end where the budget runs out and keeps its best epoch. Default none (only `epochs` and
+   * early stopping end it). Never inherited from the pretrained run, whose budget was for the full net.
+   */
+  readonly maxTime?: number;
   /** Train only these groups (names from {@link SPECIALIST_NAMES}); default all six. */
   readonly only?: readonly string[];
   /** Backend name (`wasm`, `cpu`, `node`, `node-gpu`); default the chain. */
@@ -297,16 +303,17 @@ function lastLines(text: string, n: number): string {
  * The `trainRun` input of one specialist: the pretrained run's model preset and settings (dense,
  * dropout, padding, data, missing-keypoint handling, split, seed, flips, schedules, learning rate,
  * momentum, batch size), with the group, the pretrained folder, the threads, and this run's epochs /
- * patience / backend / output folder. Without `epochs` / `patience`, trainRun's specialist defaults
- * apply (kfkd.py: round(4e6 / rows) epochs, patience 200).
+ * patience / time budget / backend / output folder. Without `epochs` / `patience`, trainRun's specialist
+ * defaults apply (kfkd.py: round(4e6 / rows) epochs, patience 200); the pretrained run's `maxTime` is not
+ * inherited (only `o.maxTime` gives a specialist a budget).
  */
 export function specialistInput(
   name: string,
   pretrained: { dir: string; config: TrainConfig },
-  o: { out: string; threads: number; epochs?: number; patience?: number; backend?: string; maxRows?: number; batchSize?: number },
+  o: { out: string; threads: number; epochs?: number; patience?: number; maxTime?: number; backend?: string; maxRows?: number; batchSize?: number },
 ): SpecialistJob['input'] {
   // Every setting of the pretrained run except what names and places that run, and what this run sets.
-  const { name: _name, keypoints: _keypoints, pretrained: _pretrained, epochs: _epochs, patience: _patience, backend: _backend, threads: _threads, out: _out, ...inherited } =
+  const { name: _name, keypoints: _keypoints, pretrained: _pretrained, epochs: _epochs, patience: _patience, maxTime: _maxTime, backend: _backend, threads: _threads, out: _out, ...inherited } =
     pretrained.config;
   const maxRows = o.maxRows ?? inherited.maxRows;
   return {
@@ -318,6 +325,7 @@ export function specialistInput(
     ...(o.epochs ? { epochs: o.epochs } : {}),
     batchSize: o.batchSize ?? inherited.batchSize,
     ...(o.patience ? { patience: o.patience } : {}),
+    ...(o.maxTime ? { maxTime: o.maxTime } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
     threads: o.threads,
     out: join(o.out, name),

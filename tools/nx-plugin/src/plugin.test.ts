@@ -92,11 +92,12 @@ describe('@keypoints/nx-plugin createNodes', () => {
     expect(t['specialists-manifest'].dependsOn).toEqual(groups.map((g) => `specialist-${g.replace(/_/g, '-')}`));
     expect(t['specialists-manifest'].options).toMatchObject({ manifestOnly: true });
     expect(t.ladder).toMatchObject({ dependsOn: ['youtube-faces-data'], options: { script: 'packages/experiments/src/ladder.ts', epochs: 40, out: 'runs/ladder40' } });
+    expect(t['specialists-equal-time']).toMatchObject({ dependsOn: ['youtube-faces-data'], options: { script: 'packages/experiments/src/specialists-equal-time.ts', minutes: 30 } });
     expect(t.ablation).toMatchObject({ dependsOn: ['youtube-faces-data'], options: { script: 'packages/experiments/src/ablation.ts', epochs: 12, out: 'runs/ablation' } });
     expect(t['youtube-faces-data'].options).toMatchObject({ script: 'packages/data/src/convert/make-sample.ts', args: ['--all'], out: 'runs/data/youtube-faces' });
     const experimentTargets = Object.keys(t).filter((k) => !['test', 'typecheck', 'build'].includes(k));
     expect(experimentTargets.sort()).toEqual(
-      [...EXPERIMENTS.map((e) => e.name), 'specialists', ...groups.map((g) => `specialist-${g.replace(/_/g, '-')}`), 'specialists-manifest', 'ladder', 'ablation', 'youtube-faces-data'].sort(),
+      [...EXPERIMENTS.map((e) => e.name), 'specialists', ...groups.map((g) => `specialist-${g.replace(/_/g, '-')}`), 'specialists-manifest', 'ladder', 'ablation', 'specialists-equal-time', 'youtube-faces-data'].sort(),
     );
     for (const [name, target] of Object.entries(t)) expect(target.metadata?.description, name).toBeTruthy();
   });

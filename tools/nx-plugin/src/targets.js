@@ -88,7 +88,7 @@ function count(n) {
 /**
  * The targets of the experiments project, one per catalog entry: `<experiment>` (net1 … net8),
  * `specialists`, `specialist-<group>` per group, `specialists-manifest`, `youtube-faces-data` and
- * `ladder`, `ablation`. Each runs a runner of packages/experiments/src (or the data converter) through the
+ * `ladder`, `ablation`, `specialists-equal-time`. Each runs a runner of packages/experiments/src (or the data converter) through the
  * {@link EXPERIMENT_EXECUTOR}; overrides on the command line become the runner's flags
  * (`nx run experiments:net1 --epochs=2 --data=FILE`).
  * @param {ExperimentCatalog} catalog
@@ -162,6 +162,14 @@ function experimentTargets(catalog) {
     dependsOn: ['youtube-faces-data'],
     options: { script: 'packages/experiments/src/ablation.ts', data: 'runs/data/youtube-faces/training.csv.gz', epochs: 12, out: 'runs/ablation' },
     metadata: { description: "the modern recipe's ablation: from net5 to conv4 one ingredient per row, 12 epochs each on the full converted YouTube-Faces set (docs/results.md)" },
+  });
+  targets['specialists-equal-time'] = experiment({
+    dependsOn: ['youtube-faces-data'],
+    options: { script: 'packages/experiments/src/specialists-equal-time.ts', data: 'runs/data/youtube-faces/training.csv.gz', minutes: 30, out: 'runs/specialists-equal-time' },
+    metadata: {
+      description:
+        'do specialists pay at equal time? recommended for half of --minutes (default 30) + the six specialists pre-trained from it in the other half, vs recommended alone for all of it (pass --alone=<run> to reuse one); docs/results.md',
+    },
   });
   return targets;
 }

@@ -1,11 +1,6 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { positiveInt, positiveMinutes } from '../arg-parsers.js';
 import { EXIT } from '../exit.js';
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
-  return n;
-}
 
 function list(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -32,6 +27,7 @@ export function addTrainSpecialistsCommand(program: Command, backends: readonly 
     .option('--force', 'allow workers × threads > cores')
     .option('--epochs <n>', 'maximum epochs (default: round(4e6 / rows), kfkd.py)', positiveInt)
     .option('--patience <n>', 'early stopping: epochs without validation improvement (default: 200, kfkd.py)', positiveInt)
+    .option('--max-time <minutes>', "wall-time budget of each specialist: it stops at the epoch end where the budget runs out and keeps its best epoch (default: none)", positiveMinutes)
     .option('--only <groups>', 'comma-separated subset: eye_center,nose_tip,mouth_corners_top_lip,mouth_bottom_lip,eye_corners,eyebrows', list)
     .option('--limit <n>', "read only the first n rows of the data file (default: the pretrained run's)", positiveInt)
     .option('--batch-size <n>', "mini-batch size (default: the pretrained run's)", positiveInt)
@@ -58,6 +54,7 @@ export function addTrainSpecialistsCommand(program: Command, backends: readonly 
         force: o.force,
         epochs: o.epochs,
         patience: o.patience,
+        maxTime: o.maxTime,
         only: o.only,
         backend: o.backend,
         maxRows: o.limit,
