@@ -44,7 +44,7 @@ const program = new Command('ship-default-model')
       model: 'default',
       data,
       provenance: {
-        trainedBy: `npx nx run experiments:${config.model} --data=${data} --epochs=${config.epochs} --out=${relative(root, run)}`,
+        trainedBy: `npx nx run experiments:${config.model} --data=${data} --epochs=${config.epochs}${config.maxTime !== undefined ? ` --max-time=${config.maxTime}` : ''} --out=${relative(root, run)}`,
         shippedBy: `npx tsx --conditions=@keypoints/source packages/experiments/src/ship-default-model.ts --run ${relative(root, run)}`,
       },
       quantization: {

@@ -338,7 +338,10 @@ for (const key of KEYS) {
 }
 // Offsets by face size (IOD quintiles).
 const byIod = [...rows].sort((a, b) => a.iod - b.iod);
-const bins = Array.from({ length: 5 }, (_, i) => byIod.slice(Math.floor((i * byIod.length) / 5), Math.floor(((i + 1) * byIod.length) / 5)));
+// Quintiles; fewer faces than 5 (a quick --limit run) leave some bins empty, and those are not listed.
+const bins = Array.from({ length: 5 }, (_, i) => byIod.slice(Math.floor((i * byIod.length) / 5), Math.floor(((i + 1) * byIod.length) / 5))).filter(
+  (bin) => bin.length > 0,
+);
 const binKeys = ['all15', 'darkX', 'darkY', 'gradY'] as const;
 out.push(
   '',

@@ -104,6 +104,7 @@ const progress = (label: string) => (done: number, total: number) => {
 
 // (1) our model, face-api tiny detector (plugin defaults), through predictPhotos.
 const predictor = await loadPredictor(DEFAULT_MODEL_DIR);
+const shipped = `default ${config.model}`;
 const host = registerFaceApiDetector(container.createChildContainer());
 const detector = resolveFaceDetector(host);
 let t0 = Date.now();
@@ -137,9 +138,9 @@ const ourFaces = (photos: readonly PhotoPrediction[]) =>
   });
 
 const methods = [
-  { key: 'ours-detector', label: 'ours (default net5), face-api tiny detector', predictions: ourFaces(detected.photos), seconds: secondsOurs },
+  { key: 'ours-detector', label: `ours (${shipped}), face-api tiny detector`, predictions: ourFaces(detected.photos), seconds: secondsOurs },
   { key: 'face-api-68', label: "face-api's 68-point net (same detector), mapped to 15", predictions: faceApi, seconds: secondsFaceApi },
-  { key: 'ours-true-crop', label: 'ours (default net5), true crop (no detector)', predictions: ourFaces(trueCrop.photos), seconds: secondsTrue },
+  { key: 'ours-true-crop', label: `ours (${shipped}), true crop (no detector)`, predictions: ourFaces(trueCrop.photos), seconds: secondsTrue },
 ] as const;
 
 const results = methods.map((m) => {

@@ -251,10 +251,6 @@ export function ttaChartSpec(file: Pick<TtaFile, 'results' | 'machine'>, minutes
   };
 }
 
-/**
- * Render a vega-lite spec to SVG text, headless. The same steps as `vegaLiteSvg` of `@keypoints/reporting`,
- * which that package does not export (its index exports the finished charts only).
- */
 /** Write the chart of `minutes` beside the results file: `<out without .json>.svg` and `.png`. */
 export async function writeTtaCharts(file: TtaFile, minutes: number, out: string): Promise<{ svg: string; png: string }> {
   const base = out.replace(/\.json$/i, '');
