@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { BENCH_NETS, buildBenchNet, defaultThreadCounts, formatTable, machineInfo, median } from './index.js';
 import type { TrainBenchReport } from './index.js';
+import { TORCH_MALLOC_TUNABLES, torchEnv } from './torch.js';
 
 // No timings are asserted here: the benchmark prints figures, tests check its plumbing.
 describe('bench nets', () => {
@@ -35,6 +36,21 @@ describe('bench plumbing', () => {
     expect(defaultThreadCounts(2)).toEqual([1, 2]);
     expect(defaultThreadCounts(6)).toEqual([1, 2, 4, 6]);
     expect(defaultThreadCounts(8)).toEqual([1, 2, 4, 8]);
+  });
+
+  it('gives every PyTorch peer its threads, OpenBLAS and the malloc tunables (kept after the caller’s own)', () => {
+    const env = torchEnv(2, '/usr/lib/x86_64-linux-gnu/openblas-openmp');
+    expect(env).toMatchObject({ OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' });
+    expect(env.LD_LIBRARY_PATH?.split(':')[0]).toBe('/usr/lib/x86_64-linux-gnu/openblas-openmp');
+    expect(env.GLIBC_TUNABLES?.split(':')).toContain('glibc.malloc.mmap_max=0');
+    const saved = process.env.GLIBC_TUNABLES;
+    process.env.GLIBC_TUNABLES = 'glibc.pthread.rseq=0';
+    try {
+      expect(torchEnv(1, undefined).GLIBC_TUNABLES).toBe(`glibc.pthread.rseq=0:${TORCH_MALLOC_TUNABLES}`);
+    } finally {
+      if (saved === undefined) delete process.env.GLIBC_TUNABLES;
+      else process.env.GLIBC_TUNABLES = saved;
+    }
   });
 
   it('takes medians', () => {

@@ -8,7 +8,7 @@
  * `<out folder>/tta/<preset>/` (`runs/bench/tta/<preset>` by default); its curve is the run's history (cumulative
  * epoch `durationMs` → seconds, validation RMSE px). The PyTorch peer gets the run's resolved config and the split
  * `loadRunData` makes of it (as float32 `.npy` files in a temporary folder), and prints one JSON line per epoch; it
- * runs with `torch.ts`'s environment (threads, Debian's OpenMP OpenBLAS) plus {@link TORCH_MALLOC_TUNABLES}.
+ * runs with `torch.ts`'s environment (threads, Debian's OpenMP OpenBLAS, glibc malloc tunables).
  *
  * Results are **merged** into the JSON file (`--out`, default `runs/bench/time-to-accuracy.json`): an entry of the
  * same framework + preset + minutes is replaced, every other one kept, so presets can be run in separate
@@ -50,14 +50,6 @@ export const TTA_FRAMEWORKS = ['keypoints', 'pytorch'] as const;
 export type TtaFramework = (typeof TTA_FRAMEWORKS)[number];
 /** The PyTorch peer. */
 const TORCH_SCRIPT = fileURLToPath(new URL('./torch-tta.py', import.meta.url));
-/**
- * glibc malloc settings of the PyTorch peer: no `mmap` for large blocks, and freed memory kept. PyTorch's CPU
- * allocator has no cache, so with glibc's defaults every activation of more than 32 MB (conv4's first block at
- * batch 64 is 37 MB) is a fresh `mmap` whose pages fault in again at every step; on this project's VMs that made a
- * conv4 step 3× slower (3.0 s → 1.0 s at 2 threads). PyTorch's CPU tuning guide recommends jemalloc / tcmalloc for
- * the same reason; these tunables need nothing installed.
- */
-export const TORCH_MALLOC_TUNABLES = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184';
 /** Prefix of the PyTorch peer's JSON lines. */
 const TORCH_PREFIX = 'TTA ';
 
@@ -544,7 +536,6 @@ async function runTorchPeer(
   const timeoutMs = job.minutes * 60_000 * 2 + 300_000;
   const { code, signal, tail } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string }>((done_, fail) => {
     const env = torchEnv(job.threads, torch.libraryPath);
-    env.GLIBC_TUNABLES = [env.GLIBC_TUNABLES, TORCH_MALLOC_TUNABLES].filter(Boolean).join(':');
     const child = spawn(torch.python, [TORCH_SCRIPT, jobFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let buffer = '';
