@@ -101,7 +101,7 @@ export class MaxTimeCallback implements TrainingCallback {
     if (left > 0 && left >= epochMs) return;
     const epochs = ctx.epoch + 1;
     const reason =
-      `time budget of ${this.minutes} min spent (${durationText(elapsed)}, ${epochs} epoch${epochs === 1 ? '' : 's'}` +
+      `time budget of ${Number(this.minutes.toPrecision(4))} min spent (${durationText(elapsed)}, ${epochs} epoch${epochs === 1 ? '' : 's'}` +
       (left > 0 ? `; ${durationText(left)} left, less than the last epoch's ${durationText(epochMs)}` : '') +
       ')' +
       (ctx.hasValidation ? '' : "; no validation set, so the last epoch's weights are kept");
