@@ -528,7 +528,7 @@ void gemm(const int32_t *args, int tid, int nthreads) {
   int M = args[4], N = args[5], K = args[6], sam = args[7], sak = args[8], sbk = args[9], sbn = args[10];
   int ldc = args[11], nsplit = args[12];
   int m_lo = 0, m_hi = M, n_lo = 0, n_hi = N;
-  if (nsplit) share(N, 16, tid, nthreads, &n_lo, &n_hi);
+  if (nsplit) share(N, 8, tid, nthreads, &n_lo, &n_hi);
   else share(M, 6, tid, nthreads, &m_lo, &m_hi);
   if (m_lo >= m_hi || n_lo >= n_hi) return;
   for (int m = m_lo; m < m_hi; m++) zero_floats(c + (long)m * ldc + n_lo, n_hi - n_lo);
