@@ -5,8 +5,9 @@
  *
  * - **base**: the `recommended` preset for `share × minutes` (`--max-time`);
  * - **base + specialists**: the six specialists (Nouri 2014) pre-trained from *base*, in parallel worker
- *   processes (`workers` × 1 thread), sharing the remaining `(1 − share) × minutes` of wall time: each gets
- *   `(1 − share) × minutes × workers / 6` minutes (`trainSpecialists({ maxTime })`);
+ *   processes (`workers` × 1 thread), sharing the remaining `(1 − share) × minutes` of wall time: they run in
+ *   `ceil(6 / workers)` waves, so each gets `(1 − share) × minutes / ceil(6 / workers)` minutes
+ *   (`trainSpecialists({ maxTime })`; worker start-up comes on top, ~10 s per wave);
  * - **alone**: the `recommended` preset for the whole `minutes` (trained here, or an existing run given by
  *   `--alone`, e.g. the time-to-accuracy benchmark's `runs/bench/tta/conv4`).
  *
@@ -32,13 +33,13 @@ export interface EqualTimeBudget {
   readonly baseMinutes: number;
   /** Wall time left for all six specialists together. */
   readonly specialistsMinutes: number;
-  /** Each specialist's `--max-time`: `specialistsMinutes × workers / 6` (the six run `workers` at a time). */
+  /** Each specialist's `--max-time`: `specialistsMinutes / ceil(6 / workers)` (the six run `workers` at a time). */
   readonly perSpecialistMinutes: number;
 }
 
 /**
  * Split `minutes` of wall time: `share` of it for the base net, the rest for the six specialists run
- * `workers` at a time (each specialist then gets `rest × workers / 6`).
+ * `workers` at a time (each specialist then gets `rest / ceil(specialists / workers)`).
  * @throws {RangeError} when `minutes` ≤ 0, `share` is outside (0, 1) or `workers` is not a positive integer.
  */
 export function splitEqualTime(minutes: number, share: number, workers: number, specialists = SPECIALIST_NAMES.length): EqualTimeBudget {
