@@ -11,6 +11,7 @@
  * and the whole table is printed in Markdown (`<out>/ablation.md`).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { positiveInt } from './arg-parsers.js';
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -91,11 +92,6 @@ export function ablationTable(results: readonly AblationResult[]): string {
   ].join('\n');
 }
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
-  return n;
-};
 
 const program = new Command('ablation')
   .requiredOption('--data <file>', 'Kaggle-format training file with an Identity column (the converted YouTube-Faces set)')

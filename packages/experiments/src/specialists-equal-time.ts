@@ -21,7 +21,8 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt, positiveNumber } from './arg-parsers.js';
 import { silentLogger } from '@keypoints/core';
 import { writeFileAtomic } from '@keypoints/core/node';
 import { evaluateRun } from '@keypoints/inference';
@@ -139,23 +140,11 @@ export async function runSpecialistsEqualTime(o: SpecialistsEqualTimeOptions): P
   return arms;
 }
 
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`expected a number > 0, got '${v}'`);
-  return n;
-};
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
-  return n;
-};
-
 if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   await new Command('specialists-equal-time')
     .requiredOption('--data <file>', 'Kaggle-format training file with an Identity column (the converted YouTube-Faces set)')
-    .option('--minutes <n>', 'total wall-time budget of each side, minutes', positive, 30)
-    .option('--share <f>', "the base net's share of the budget in the specialists arm, in (0, 1)", positive, 0.5)
+    .option('--minutes <n>', 'total wall-time budget of each side, minutes', positiveNumber, 30)
+    .option('--share <f>', "the base net's share of the budget in the specialists arm, in (0, 1)", positiveNumber, 0.5)
     .option('--alone <run-dir>', 'an existing recommended run trained for --minutes (default: train it here)')
     .option('--out <dir>', 'output folder', 'runs/specialists-equal-time')
     .option('--threads <n>', 'wasm threads of the base runs = specialist worker processes', positiveInt, 2)
